@@ -1,0 +1,55 @@
+# Alpes Partners — developer commands. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format worker beat bench bench-quick migrate demo clean setup
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py cargar_demo
+
+## Set everything up (virtualenv, install, migrate, demo data) and serve on 127.0.0.1:$(PORT).
+run: demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## Set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## A real Celery worker (needs REDIS_URL).
+worker: $(STAMP)
+	CELERY_DB_REUSE_MAX=1000 $(VENV)/bin/celery -A alpespartners worker -Q atribucion,pagos,celery --loglevel=INFO
+
+beat: $(STAMP)
+	$(VENV)/bin/celery -A alpespartners beat --loglevel=INFO
+
+## The flash-sale benchmark (needs DATABASE_URL and REDIS_URL); `make bench ARGS=--quick`.
+bench: $(STAMP)
+	$(PY) -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -1,0 +1,257 @@
+"""Alpes Partners settings, read top to bottom.
+
+Everything that differs between machines comes from the environment (django-environ).
+With no environment at all the project runs embedded: SQLite, Celery tasks executed eagerly,
+an in-process cache. With DATABASE_URL / REDIS_URL set it uses PostgreSQL, Redis and a real
+Celery worker. With DEBUG off, insecure values make the process refuse to start.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# --- Core -----------------------------------------------------------------------------------
+DEBUG: bool = env.bool("DEBUG", default=True)
+
+_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+SECRET_KEY: str = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and (
+    len(SECRET_KEY) < 50
+    or SECRET_KEY == _DEV_SECRET_KEY
+    or SECRET_KEY.startswith("django-insecure")
+    or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off."
+    )
+
+ALLOWED_HOSTS: list[str] = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Absolute base for links we hand out (tracking links); empty means "build from the request".
+PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Salt for hashing visitor IPs: only the salted hash is ever stored.
+IP_HASH_SALT: str = env.str("IP_HASH_SALT", default="dev-ip-salt" if DEBUG else "")
+if not DEBUG and not IP_HASH_SALT:
+    raise ImproperlyConfigured("IP_HASH_SALT must be set when DEBUG is off.")
+
+# Payments component (outbox delivery). No PAGOS_URL: Pagos wait as `pendiente`.
+PAGOS_URL: str = env.str("PAGOS_URL", default="")
+PAGOS_SECRETO: str = env.str("PAGOS_SECRETO", default="dev-pagos-secret" if DEBUG else "")
+if not DEBUG and PAGOS_URL and not PAGOS_SECRETO:
+    raise ImproperlyConfigured("PAGOS_SECRETO must be set when PAGOS_URL is set and DEBUG is off.")
+PAGOS_TIMEOUT_SEGUNDOS: float = env.float("PAGOS_TIMEOUT_SEGUNDOS", default=5.0)
+PAGOS_MAX_INTENTOS: int = env.int("PAGOS_MAX_INTENTOS", default=8)
+PAGOS_BACKOFF_BASE_SEGUNDOS: float = env.float("PAGOS_BACKOFF_BASE_SEGUNDOS", default=30.0)
+PAGOS_BACKOFF_MAX_SEGUNDOS: float = env.float("PAGOS_BACKOFF_MAX_SEGUNDOS", default=3600.0)
+
+# Rate limits, "<count>/<s|m|h>"; "0" turns one off. Enforced through the cache (Redis).
+RATE_LIMIT_TRACKING: str = env.str("RATE_LIMIT_TRACKING", default="600/m")
+RATE_LIMIT_INGESTA: str = env.str("RATE_LIMIT_INGESTA", default="6000/m")
+
+# Request body cap (PRODUCT.md §2: a body over 1 MB is a 413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+MAX_EVENTOS_POR_LOTE = 1000
+MAX_METADATA_BYTES = 8 * 1024
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "eventos_medios",
+    "comision_recompensa",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "alpespartners.middleware.ServicioNoDisponibleMiddleware",
+]
+
+ROOT_URLCONF = "alpespartners.urls"
+WSGI_APPLICATION = "alpespartners.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded mode: WAL lets readers run beside the writer, IMMEDIATE transactions take the
+    # write lock up front (no deadlock-upgrade "database is locked"), and the busy timeout makes
+    # concurrent writers wait instead of failing.
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    _db.setdefault("OPTIONS", {})
+    # Fail fast when the database is unreachable so the API can answer 503 instead of hanging.
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    _db["CONN_HEALTH_CHECKS"] = True
+USANDO_POSTGRES: bool = _db["ENGINE"].startswith("django.db.backends.postg")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+
+# --- Redis: cache (rate limits, hot lookups) and Celery broker ----------------------------------
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "comision_recompensa.tasks.atribuir_*": {"queue": "atribucion"},
+    "comision_recompensa.tasks.barrer_*": {"queue": "atribucion"},
+    "comision_recompensa.tasks.*pago*": {"queue": "pagos"},
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hang a request when Redis is down: the database row is the source of
+# truth and the periodic sweep picks up whatever was not queued.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 1,
+    "visibility_timeout": 3600,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "barrer-eventos-pendientes": {
+        "task": "comision_recompensa.tasks.barrer_eventos_pendientes",
+        "schedule": timedelta(seconds=env.int("BARRIDO_ATRIBUCION_SEGUNDOS", default=30)),
+    },
+    "aprobar-creditos-retenidos": {
+        "task": "comision_recompensa.tasks.aprobar_creditos_vencidos",
+        "schedule": timedelta(minutes=15),
+    },
+    "generar-pagos": {
+        "task": "comision_recompensa.tasks.generar_pagos_periodico",
+        "schedule": timedelta(hours=1),
+    },
+    "enviar-pagos-pendientes": {
+        "task": "comision_recompensa.tasks.barrer_pagos_pendientes",
+        "schedule": timedelta(seconds=60),
+    },
+}
+# Attribution sweep: events still `pendiente` this long after reception are re-queued.
+BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS: int = env.int(
+    "BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS", default=10
+)
+ATRIBUCION_LOTE: int = env.int("ATRIBUCION_LOTE", default=500)
+
+# --- REST framework -------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "alpespartners.api.authentication.CachedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "alpespartners.api.pagination.PaginacionEstandar",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "alpespartners.api.exceptions.manejar_excepcion",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Alpes Partners API",
+    "DESCRIPTION": "Partner marketing: tracking, attribution, commissions, rewards and payouts.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- Security (production mode) -------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

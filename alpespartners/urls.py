@@ -1,0 +1,28 @@
+"""Top-level routes. Each feature owns its own urls module; this file only mounts them."""
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from alpespartners.views import health
+
+api_v1: list[URLPattern | URLResolver] = [
+    path("", include("eventos_medios.api.catalogo_urls")),
+    path("", include("eventos_medios.api.eventos_urls")),
+    path("", include("comision_recompensa.api.atribucion_urls")),
+    path("", include("comision_recompensa.api.pagos_urls")),
+    path("", include("comision_recompensa.api.reportes_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("", include("eventos_medios.tracking_urls")),
+    path("admin/tablero/", include("comision_recompensa.dashboard_urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    # Seed (legacy prototype) endpoints, PRODUCT.md §7.
+    path("", include("eventos_medios.legacy.urls")),
+    path("", include("comision_recompensa.legacy.urls")),
+]

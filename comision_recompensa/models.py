@@ -1,0 +1,372 @@
+"""Money domain: agreements and their payment rules, commissions, rewards, adjustments, payouts.
+
+Reads events from eventos_medios; eventos_medios never imports this app.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from eventos_medios.models import CODIGOS_MONEDA, Evento, Marca, Socio, TipoEvento, TipoSocio
+
+# Socio types paid with a Comision; the rest are paid with a Recompensa (PRODUCT.md §1).
+TIPOS_SOCIO_COMISION = frozenset(
+    {TipoSocio.AFILIADO, TipoSocio.SOCIO_B2B, TipoSocio.INTEGRADOR_SAAS}
+)
+TIPOS_SOCIO_RECOMPENSA = frozenset(
+    {TipoSocio.INFLUENCER, TipoSocio.CREADOR_CONTENIDO, TipoSocio.EMBAJADOR}
+)
+
+
+class TipoAsociacion(models.TextChoices):
+    PROGRAMA_AFILIADOS = "programa_afiliados"
+    COLABORACION_DIRECTA = "colaboracion_directa"
+    CAMPANIA = "campania"
+    PROGRAMA_LEALTAD = "programa_lealtad"
+    ALIANZA_B2B = "alianza_b2b"
+
+
+class Modalidad(models.TextChoices):
+    FIJO = "fijo"
+    PORCENTAJE = "porcentaje"
+
+
+class EstadoCredito(models.TextChoices):
+    PENDIENTE = "pendiente"
+    APROBADA = "aprobada"
+    PAGADA = "pagada"
+    REVERTIDA = "revertida"
+
+
+class EstadoPago(models.TextChoices):
+    PENDIENTE = "pendiente"  # waiting to be delivered (or no PAGOS_URL configured)
+    ENVIADO = "enviado"  # accepted by the payments component, waiting for its confirmation
+    PAGADO = "pagado"  # confirmed by the signed callback
+    FALLIDO = "fallido"  # dead letter: gave up after PAGOS_MAX_INTENTOS; staff can retry
+
+
+class AsociacionEstrategica(models.Model):
+    """A brand–partner agreement: the terms under which the partner is paid."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    marca = models.ForeignKey(Marca, on_delete=models.PROTECT, related_name="asociaciones")
+    socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="asociaciones")
+    tipo = models.CharField(max_length=24, choices=TipoAsociacion.choices)
+    dias_retencion = models.PositiveSmallIntegerField(default=30)
+    vigencia_inicio = models.DateField()
+    vigencia_fin = models.DateField(null=True, blank=True)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-vigencia_inicio", "id"]
+        verbose_name = "asociación estratégica"
+        verbose_name_plural = "asociaciones estratégicas"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tipo__in=TipoAsociacion.values), name="asociacion_tipo_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(vigencia_fin__isnull=True)
+                | Q(vigencia_fin__gte=models.F("vigencia_inicio")),
+                name="asociacion_vigencia_ordenada",
+            ),
+            models.CheckConstraint(
+                condition=Q(dias_retencion__lte=365), name="asociacion_retencion_max_365"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["marca", "socio", "vigencia_inicio"], name="asociacion_vigente_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.marca} ↔ {self.socio} ({self.get_tipo_display()})"
+
+
+class ReglaPago(models.Model):
+    """What one event type pays under an asociacion: a fixed amount or a percentage of valor."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    asociacion = models.ForeignKey(
+        AsociacionEstrategica, on_delete=models.CASCADE, related_name="reglas"
+    )
+    tipo_evento = models.CharField(max_length=16, choices=TipoEvento.choices)
+    modalidad = models.CharField(max_length=12, choices=Modalidad.choices)
+    valor = models.DecimalField(max_digits=12, decimal_places=2)
+    moneda = models.CharField(max_length=3)
+    tope = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Cap per event."
+    )
+
+    class Meta:
+        ordering = ["tipo_evento"]
+        verbose_name = "regla de pago"
+        verbose_name_plural = "reglas de pago"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asociacion", "tipo_evento"], name="regla_una_por_tipo_evento"
+            ),
+            models.CheckConstraint(
+                condition=Q(tipo_evento__in=TipoEvento.values), name="regla_tipo_evento_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(modalidad__in=Modalidad.values), name="regla_modalidad_valida"
+            ),
+            models.CheckConstraint(condition=Q(valor__gte=0), name="regla_valor_no_negativo"),
+            models.CheckConstraint(
+                condition=~Q(modalidad=Modalidad.PORCENTAJE) | Q(valor__lte=100),
+                name="regla_porcentaje_max_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(tope__isnull=True) | Q(tope__gte=0), name="regla_tope_no_negativo"
+            ),
+            models.CheckConstraint(
+                condition=Q(moneda__in=CODIGOS_MONEDA), name="regla_moneda_iso4217"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        unidad = "%" if self.modalidad == Modalidad.PORCENTAJE else f" {self.moneda}"
+        return f"{self.tipo_evento}: {self.valor}{unidad}"
+
+
+class Pago(models.Model):
+    """A payout request to the payments component. The row is the outbox (PRODUCT.md §4)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="pagos")
+    monto = models.DecimalField(max_digits=14, decimal_places=2)
+    moneda = models.CharField(max_length=3)
+    estado = models.CharField(
+        max_length=12, choices=EstadoPago.choices, default=EstadoPago.PENDIENTE
+    )
+    intentos = models.PositiveIntegerField(default=0)
+    ultimo_error = models.TextField(blank=True)
+    proximo_intento_en = models.DateTimeField(default=timezone.now)
+    enviado_en = models.DateTimeField(null=True, blank=True)
+    confirmado_en = models.DateTimeField(null=True, blank=True)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-creado_en", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estado__in=EstadoPago.values), name="pago_estado_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(moneda__in=CODIGOS_MONEDA), name="pago_moneda_iso4217"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["proximo_intento_en"],
+                name="pago_por_enviar_idx",
+                condition=Q(estado=EstadoPago.PENDIENTE),
+            ),
+            models.Index(fields=["socio", "-creado_en"], name="pago_socio_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pago {self.id} · {self.monto} {self.moneda} · {self.estado}"
+
+
+class Credito(models.Model):
+    """What Comision and Recompensa share: one partner's credited share of one event."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="+")
+    evento = models.ForeignKey(Evento, on_delete=models.PROTECT, related_name="+")
+    asociacion = models.ForeignKey(
+        AsociacionEstrategica, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    regla = models.ForeignKey(
+        ReglaPago, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    credito = models.DecimalField(
+        max_digits=7, decimal_places=6, help_text="Share of the event credited (0–1)."
+    )
+    monto = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    moneda = models.CharField(max_length=3, blank=True)
+    estado = models.CharField(
+        max_length=12, choices=EstadoCredito.choices, default=EstadoCredito.PENDIENTE
+    )
+    detalle_atribucion = models.JSONField(default=dict)
+    pago = models.ForeignKey(
+        Pago, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    motivo_reversion = models.CharField(max_length=300, blank=True)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+    aprobado_en = models.DateTimeField(null=True, blank=True)
+    pagado_en = models.DateTimeField(null=True, blank=True)
+    revertido_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-creado_en", "id"]
+
+    @classmethod
+    def restricciones(cls, prefijo: str) -> list[models.BaseConstraint]:
+        """Constraints shared by Comision and Recompensa, named per table."""
+        return [
+            # One live credit per (event, partner): a second credit is impossible.
+            models.UniqueConstraint(
+                fields=["evento", "socio"],
+                condition=~Q(estado=EstadoCredito.REVERTIDA),
+                name=f"{prefijo}_una_por_evento_socio",
+            ),
+            models.CheckConstraint(condition=Q(monto__gte=0), name=f"{prefijo}_monto_no_negativo"),
+            models.CheckConstraint(
+                condition=Q(credito__gte=0) & Q(credito__lte=1), name=f"{prefijo}_credito_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(estado__in=EstadoCredito.values), name=f"{prefijo}_estado_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(moneda="") | Q(moneda__in=CODIGOS_MONEDA),
+                name=f"{prefijo}_moneda_iso4217",
+            ),
+        ]
+
+    @classmethod
+    def indices(cls, prefijo: str) -> list[models.Index]:
+        return [
+            models.Index(fields=["socio", "estado", "-creado_en"], name=f"{prefijo}_socio_idx"),
+            models.Index(fields=["estado", "creado_en"], name=f"{prefijo}_estado_idx"),
+            models.Index(fields=["evento"], name=f"{prefijo}_evento_idx"),
+        ]
+
+
+class Comision(Credito):
+    """Money owed to an afiliado, socio_b2b or integrador_saas for one event."""
+
+    class Meta(Credito.Meta):
+        verbose_name = "comisión"
+        verbose_name_plural = "comisiones"
+        constraints = Credito.restricciones("comision")
+        indexes = Credito.indices("comision")
+
+    def __str__(self) -> str:
+        return f"Comisión {self.monto} {self.moneda} · {self.estado}"
+
+
+class Recompensa(Credito):
+    """A reward owed to an influencer, creador_contenido or embajador for one event."""
+
+    descripcion = models.CharField(max_length=300, blank=True)
+
+    class Meta(Credito.Meta):
+        verbose_name = "recompensa"
+        verbose_name_plural = "recompensas"
+        constraints = Credito.restricciones("recompensa")
+        indexes = Credito.indices("recompensa")
+
+    def __str__(self) -> str:
+        return f"Recompensa {self.monto} {self.moneda} · {self.estado}"
+
+
+class Ajuste(models.Model):
+    """A signed correction to a partner's next Pago (a clawback after a paid item is reversed,
+    or the delta of a re-attribution that touched a paid item)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="ajustes")
+    monto = models.DecimalField(max_digits=14, decimal_places=2)
+    moneda = models.CharField(max_length=3)
+    motivo = models.CharField(max_length=300)
+    comision = models.ForeignKey(
+        Comision, null=True, blank=True, on_delete=models.PROTECT, related_name="ajustes"
+    )
+    recompensa = models.ForeignKey(
+        Recompensa, null=True, blank=True, on_delete=models.PROTECT, related_name="ajustes"
+    )
+    pago = models.ForeignKey(
+        Pago, null=True, blank=True, on_delete=models.PROTECT, related_name="ajustes"
+    )
+    creado_en = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-creado_en", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(moneda__in=CODIGOS_MONEDA), name="ajuste_moneda_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=~(Q(comision__isnull=False) & Q(recompensa__isnull=False)),
+                name="ajuste_un_origen",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ajuste {self.monto} {self.moneda}: {self.motivo}"
+
+
+class EjecucionReatribucion(models.Model):
+    """One run of `reatribuir`: its parameters, progress checkpoint (resumable) and summary."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    parametros = models.JSONField(default=dict)
+    dry_run = models.BooleanField(default=False)
+    iniciada_en = models.DateTimeField(auto_now_add=True)
+    terminada_en = models.DateTimeField(null=True, blank=True)
+    # Resume point: the last (ocurrido_en, id) fully processed.
+    cursor_ocurrido_en = models.DateTimeField(null=True, blank=True)
+    cursor_evento_id = models.UUIDField(null=True, blank=True)
+    eventos_procesados = models.PositiveIntegerField(default=0)
+    resumen = models.JSONField(default=dict)
+    usuario = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-iniciada_en"]
+        verbose_name = "ejecución de reatribución"
+        verbose_name_plural = "ejecuciones de reatribución"
+
+    def __str__(self) -> str:
+        return f"Reatribución {self.iniciada_en:%Y-%m-%d %H:%M} ({self.eventos_procesados} eventos)"
+
+
+class CambioAtribucion(models.Model):
+    """Audit trail: one change to a credit made by a re-attribution (or a reversal)."""
+
+    class Accion(models.TextChoices):
+        CREADA = "creada"
+        CAMBIADA = "cambiada"
+        REVERTIDA = "revertida"
+        AJUSTE = "ajuste"
+
+    id = models.BigAutoField(primary_key=True)
+    ejecucion = models.ForeignKey(
+        EjecucionReatribucion,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cambios",
+    )
+    evento = models.ForeignKey(Evento, on_delete=models.PROTECT, related_name="+")
+    socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="+")
+    accion = models.CharField(max_length=12, choices=Accion.choices)
+    monto_anterior = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    monto_nuevo = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    moneda = models.CharField(max_length=3, blank=True)
+    detalle = models.JSONField(default=dict)
+    creado_en = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-creado_en", "-id"]
+        verbose_name = "cambio de atribución"
+        verbose_name_plural = "cambios de atribución"
+        indexes = [models.Index(fields=["evento"], name="cambio_evento_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.accion}: {self.monto_anterior} → {self.monto_nuevo} {self.moneda}"

@@ -1,0 +1,1 @@
+"""Receivers of eventos_medios' signals: queue attribution once the events are committed."""

@@ -1,0 +1,72 @@
+"""Shared pytest fixtures: users of each kind of access and authenticated API clients."""
+
+from __future__ import annotations
+
+import os
+
+# Unit tests run Celery tasks eagerly and without rate limits; integration tests start real
+# processes with their own environment, and rate-limit tests override the settings they test.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+os.environ.setdefault("RATE_LIMIT_TRACKING", "0")
+os.environ.setdefault("RATE_LIMIT_INGESTA", "0")
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from eventos_medios.tests.factories import (
+    MarcaFactory,
+    SocioFactory,
+    StaffFactory,
+    UsuarioFactory,
+)
+
+
+def cliente_para(usuario) -> APIClient:
+    """An APIClient authenticated with the user's token (created if missing)."""
+    token, _ = Token.objects.get_or_create(user=usuario)
+    cliente = APIClient()
+    cliente.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return cliente
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def cliente_staff(staff) -> APIClient:
+    return cliente_para(staff)
+
+
+@pytest.fixture
+def marca(db):
+    return MarcaFactory()
+
+
+@pytest.fixture
+def usuario_marca(marca):
+    usuario = UsuarioFactory()
+    marca.usuarios.add(usuario)
+    return usuario
+
+
+@pytest.fixture
+def cliente_marca(usuario_marca) -> APIClient:
+    return cliente_para(usuario_marca)
+
+
+@pytest.fixture
+def socio(db):
+    return SocioFactory(usuario=UsuarioFactory())
+
+
+@pytest.fixture
+def cliente_socio(socio) -> APIClient:
+    return cliente_para(socio.usuario)
+
+
+@pytest.fixture
+def cliente_anonimo() -> APIClient:
+    return APIClient()

@@ -1,0 +1,370 @@
+"""Tracking domain: partners, brands, their media and publications, and tracked events.
+
+This app knows nothing of money (see comision_recompensa). Rules that must never break are
+database constraints, not only Python checks.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import pycountry
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+CODIGOS_MONEDA: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+
+# Alphabet without look-alikes (0/O, 1/I/L) for human-typed codes.
+_ALFABETO_CODIGO = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def generar_codigo(longitud: int = 8) -> str:
+    """A random, URL-safe, human-friendly code (about 40 bits for 8 characters)."""
+    return "".join(secrets.choice(_ALFABETO_CODIGO) for _ in range(longitud))
+
+
+def _generar_codigo_referido() -> str:
+    return generar_codigo(8)
+
+
+def _generar_codigo_publicacion() -> str:
+    return generar_codigo(10)
+
+
+def q_url_http(campo: str, *, permitir_vacio: bool = False) -> Q:
+    """Q for a CheckConstraint: the field holds an http(s) URL (optionally empty)."""
+    q = Q(**{f"{campo}__startswith": "http://"}) | Q(**{f"{campo}__startswith": "https://"})
+    if permitir_vacio:
+        q |= Q(**{campo: ""})
+    return q
+
+
+class TipoSocio(models.TextChoices):
+    AFILIADO = "afiliado"
+    INFLUENCER = "influencer"
+    CREADOR_CONTENIDO = "creador_contenido"
+    EMBAJADOR = "embajador"
+    SOCIO_B2B = "socio_b2b"
+    INTEGRADOR_SAAS = "integrador_saas"
+
+
+class ModeloAtribucion(models.TextChoices):
+    ULTIMO_CLIC = "ultimo_clic"
+    PRIMER_CLIC = "primer_clic"
+    LINEAL = "lineal"
+    POSICIONAL = "posicional"
+    DECAIMIENTO_TEMPORAL = "decaimiento_temporal"
+
+
+class Plataforma(models.TextChoices):
+    INSTAGRAM = "instagram"
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    FACEBOOK = "facebook"
+    X = "x"
+    LINKEDIN = "linkedin"
+    TWITCH = "twitch"
+    BLOG = "blog"
+    SITIO_WEB = "sitio_web"
+    NEWSLETTER = "newsletter"
+    PODCAST = "podcast"
+    OTRO = "otro"
+
+
+class TipoPublicacion(models.TextChoices):
+    POST = "post"
+    HISTORIA = "historia"
+    REEL = "reel"
+    VIDEO = "video"
+    ARTICULO = "articulo"
+    RESENA = "resena"
+    NEWSLETTER = "newsletter"
+    BANNER = "banner"
+    OTRO = "otro"
+
+
+class TipoEvento(models.TextChoices):
+    CLICK = "click"
+    INTERACCION = "interaccion"
+    LEAD = "lead"
+    REGISTRO = "registro"
+    CONVERSION = "conversion"
+    VENTA = "venta"
+    HITO = "hito"
+
+
+# Event types that can be paid for as conversions, and those that are touchpoints.
+TIPOS_CONVERSION = frozenset(
+    {TipoEvento.LEAD, TipoEvento.REGISTRO, TipoEvento.CONVERSION, TipoEvento.VENTA, TipoEvento.HITO}
+)
+TIPOS_TOUCHPOINT = frozenset({TipoEvento.CLICK, TipoEvento.INTERACCION})
+
+
+class EstadoAtribucion(models.TextChoices):
+    PENDIENTE = "pendiente"
+    ATRIBUIDO = "atribuido"
+    SIN_ATRIBUCION = "sin_atribucion"
+    DESCARTADO = "descartado"
+
+
+class MotivoDescarte(models.TextChoices):
+    BOT = "bot"
+    DUPLICADO = "duplicado"
+    HEAD = "head"
+
+
+class Socio(models.Model):
+    """A partner: affiliate, influencer, creator, ambassador, B2B partner or SaaS integrator."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    nombre = models.CharField(max_length=200)
+    tipo = models.CharField(max_length=20, choices=TipoSocio.choices)
+    email = models.EmailField(blank=True)
+    codigo_referido = models.CharField(
+        max_length=32, unique=True, default=_generar_codigo_referido, editable=False
+    )
+    activo = models.BooleanField(default=True)
+    usuario = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="socio",
+    )
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["nombre", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tipo__in=TipoSocio.values), name="socio_tipo_valido"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nombre} ({self.get_tipo_display()})"
+
+
+class Marca(models.Model):
+    """A brand that runs a partner programme; it owns the programme-wide attribution policy."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    nombre = models.CharField(max_length=200)
+    sitio_web = models.URLField(blank=True)
+    activo = models.BooleanField(default=True)
+    modelo_atribucion = models.CharField(
+        max_length=24, choices=ModeloAtribucion.choices, default=ModeloAtribucion.ULTIMO_CLIC
+    )
+    ventana_atribucion_dias = models.PositiveSmallIntegerField(default=30)
+    usuarios = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="marcas")
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["nombre", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(modelo_atribucion__in=ModeloAtribucion.values),
+                name="marca_modelo_valido",
+            ),
+            models.CheckConstraint(
+                condition=Q(ventana_atribucion_dias__gte=1, ventana_atribucion_dias__lte=365),
+                name="marca_ventana_1_365",
+            ),
+            models.CheckConstraint(
+                condition=q_url_http("sitio_web", permitir_vacio=True), name="marca_sitio_http"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.nombre
+
+
+class MedioMarketing(models.Model):
+    """A partner's channel (an Instagram account, a blog…). Legacy rows may lack a socio."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    socio = models.ForeignKey(
+        Socio, null=True, blank=True, on_delete=models.PROTECT, related_name="medios"
+    )
+    plataforma = models.CharField(max_length=16, choices=Plataforma.choices)
+    plataforma_original = models.CharField(
+        max_length=100, blank=True, help_text="Free-text platform sent by a legacy client."
+    )
+    nombre = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    activo = models.BooleanField(default=True)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-creado_en", "id"]
+        verbose_name = "medio de marketing"
+        verbose_name_plural = "medios de marketing"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plataforma__in=Plataforma.values), name="medio_plataforma_valida"
+            ),
+            models.CheckConstraint(
+                condition=q_url_http("url", permitir_vacio=True), name="medio_url_http"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nombre or self.id} · {self.get_plataforma_display()}"
+
+
+class Publicacion(models.Model):
+    """A post, article, video… inside a medio, promoting a marca, with its tracking code."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    medio = models.ForeignKey(
+        MedioMarketing, on_delete=models.PROTECT, related_name="publicaciones"
+    )
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.PROTECT, related_name="publicaciones"
+    )
+    tipo = models.CharField(max_length=16, choices=TipoPublicacion.choices)
+    tipo_original = models.CharField(
+        max_length=100, blank=True, help_text="Free-text type sent by a legacy client."
+    )
+    titulo = models.CharField(max_length=300, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    url_destino = models.URLField(
+        max_length=2000, blank=True, help_text="The brand's landing page (http/https only)."
+    )
+    codigo = models.CharField(
+        max_length=32, unique=True, default=_generar_codigo_publicacion, editable=False
+    )
+    publicada_en = models.DateTimeField(null=True, blank=True)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-creado_en", "id"]
+        verbose_name = "publicación"
+        verbose_name_plural = "publicaciones"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tipo__in=TipoPublicacion.values), name="publicacion_tipo_valido"
+            ),
+            models.CheckConstraint(
+                condition=q_url_http("url_destino", permitir_vacio=True),
+                name="publicacion_url_destino_http",
+            ),
+            models.CheckConstraint(
+                condition=q_url_http("url", permitir_vacio=True), name="publicacion_url_http"
+            ),
+        ]
+        indexes = [models.Index(fields=["marca", "-creado_en"], name="publicacion_marca_idx")]
+
+    def __str__(self) -> str:
+        return self.titulo or self.codigo
+
+
+class Evento(models.Model):
+    """One tracked event. `id` is the client's idempotency key when supplied.
+
+    `socio` is denormalised at ingestion from the publicacion or codigo_referido the event
+    names, so that partner scoping and filters never join through medios.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tipo = models.CharField(max_length=16, choices=TipoEvento.choices)
+    ocurrido_en = models.DateTimeField()
+    recibido_en = models.DateTimeField(default=timezone.now)
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.PROTECT, related_name="eventos"
+    )
+    publicacion = models.ForeignKey(
+        Publicacion, null=True, blank=True, on_delete=models.PROTECT, related_name="eventos"
+    )
+    socio = models.ForeignKey(
+        Socio, null=True, blank=True, on_delete=models.PROTECT, related_name="eventos"
+    )
+    click = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="seguidores",
+        help_text="The click event this event follows (click_id).",
+    )
+    visitante_id = models.CharField(max_length=128, blank=True)
+    codigo_referido = models.CharField(max_length=32, blank=True)
+    valor = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    moneda = models.CharField(max_length=3, blank=True)
+    referencia_externa = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    estado_atribucion = models.CharField(
+        max_length=16, choices=EstadoAtribucion.choices, default=EstadoAtribucion.PENDIENTE
+    )
+    motivo_descarte = models.CharField(max_length=16, choices=MotivoDescarte.choices, blank=True)
+    # SHA-256 of the canonical request body: same id + same body → 200, other body → 409.
+    huella = models.CharField(max_length=64, blank=True)
+    atribuido_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-ocurrido_en", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tipo__in=TipoEvento.values), name="evento_tipo_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(estado_atribucion__in=EstadoAtribucion.values),
+                name="evento_estado_valido",
+            ),
+            models.CheckConstraint(
+                condition=Q(valor__isnull=True) | Q(valor__gte=0), name="evento_valor_no_negativo"
+            ),
+            models.CheckConstraint(
+                condition=Q(moneda="") | Q(moneda__in=CODIGOS_MONEDA), name="evento_moneda_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=Q(valor__isnull=True) | ~Q(moneda=""), name="evento_valor_con_moneda"
+            ),
+            models.CheckConstraint(
+                condition=Q(estado_atribucion=EstadoAtribucion.DESCARTADO) | Q(motivo_descarte=""),
+                name="evento_motivo_solo_si_descartado",
+            ),
+            # A venta is unique per (marca, referencia_externa): the same order never counts twice.
+            models.UniqueConstraint(
+                fields=["marca", "referencia_externa"],
+                condition=Q(tipo=TipoEvento.VENTA) & ~Q(referencia_externa=""),
+                name="evento_venta_referencia_unica",
+            ),
+        ]
+        indexes = [
+            # Touchpoint look-up for attribution: same marca and visitor, before ocurrido_en.
+            models.Index(
+                fields=["marca", "visitante_id", "ocurrido_en"],
+                name="evento_touchpoint_idx",
+                condition=~Q(visitante_id=""),
+            ),
+            # Attribution work queue and the safety-net sweep.
+            models.Index(
+                fields=["recibido_en"],
+                name="evento_pendiente_idx",
+                condition=Q(estado_atribucion=EstadoAtribucion.PENDIENTE),
+            ),
+            # Duplicate click rule: same ip_hash + publicacion within an hour.
+            models.Index(
+                fields=["publicacion", "ip_hash", "ocurrido_en"],
+                name="evento_click_dup_idx",
+                condition=Q(tipo=TipoEvento.CLICK),
+            ),
+            models.Index(fields=["marca", "-ocurrido_en"], name="evento_marca_fecha_idx"),
+            models.Index(fields=["socio", "-ocurrido_en"], name="evento_socio_fecha_idx"),
+            models.Index(fields=["publicacion", "-ocurrido_en"], name="evento_pub_fecha_idx"),
+            models.Index(fields=["tipo", "-ocurrido_en"], name="evento_tipo_fecha_idx"),
+            models.Index(fields=["-ocurrido_en", "-id"], name="evento_fecha_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tipo} {self.id}"
