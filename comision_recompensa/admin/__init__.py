@@ -1,0 +1,3 @@
+"""Admin registrations, one module per feature."""
+
+from . import atribucion, pagos  # noqa: F401

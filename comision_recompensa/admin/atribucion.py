@@ -1,0 +1,1 @@
+"""Admin for asociaciones, reglas, comisiones, recompensas and the re-attribution audit."""

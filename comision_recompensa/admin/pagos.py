@@ -1,0 +1,1 @@
+"""Admin for Pagos (outbox state, attempts, dead letters) and adjustments."""

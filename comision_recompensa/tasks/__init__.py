@@ -1,0 +1,5 @@
+"""Celery tasks, one module per feature. Task names are explicit (`comision_recompensa.tasks.X`)
+so that routes and the beat schedule in settings do not depend on module layout."""
+
+from .atribucion import *  # noqa: F403
+from .pagos import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""Attribution tasks."""
+
+__all__: list[str] = []

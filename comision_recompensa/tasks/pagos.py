@@ -1,0 +1,3 @@
+"""Payout tasks."""
+
+__all__: list[str] = []
