@@ -1,0 +1,3 @@
+"""Lifecycle tasks (approval after the hold period)."""
+
+__all__: list[str] = []
