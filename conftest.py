@@ -22,6 +22,27 @@ from eventos_medios.tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tareas_en_linea_y_sin_limites():
+    """Settings may be imported before this module sets the environment (pytest-django loads
+    them early), so enforce the unit-test defaults on the live objects as well."""
+    from django.test.utils import override_settings
+
+    from alpespartners.celery import app
+
+    app.conf.task_always_eager = True
+    # A cheap hasher: each test user otherwise costs ~1.5 s of PBKDF2 on this kind of machine.
+    rapido = override_settings(
+        CELERY_TASK_ALWAYS_EAGER=True,
+        RATE_LIMIT_TRACKING="0",
+        RATE_LIMIT_INGESTA="0",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    rapido.enable()
+    yield
+    rapido.disable()
+
+
 def cliente_para(usuario) -> APIClient:
     """An APIClient authenticated with the user's token (created if missing)."""
     token, _ = Token.objects.get_or_create(user=usuario)

@@ -40,6 +40,9 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Absolute base for links we hand out (tracking links); empty means "build from the request".
 PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# How many reverse proxies (load balancers) sit in front of gunicorn and append to
+# X-Forwarded-For: the tracking link takes the client IP that many hops from the right.
+NUM_PROXIES: int = env.int("NUM_PROXIES", default=0)
 # Salt for hashing visitor IPs: only the salted hash is ever stored.
 IP_HASH_SALT: str = env.str("IP_HASH_SALT", default="dev-ip-salt" if DEBUG else "")
 if not DEBUG and not IP_HASH_SALT:
@@ -81,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files from gunicorn (compressed, cache-busted) in production.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -145,14 +150,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # --- Redis: cache (rate limits, hot lookups) and Celery broker ----------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
+# Optional namespace for every Redis key (cache and broker), so that several sets of processes
+# (e.g. concurrent test runs) can share one Redis without stealing each other's tasks.
+REDIS_PREFIJO: str = env.str("REDIS_PREFIJO", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIJO,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -166,10 +183,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Glob routes are tried in order: payouts first, so `barrer_pagos_pendientes` goes to `pagos`.
 CELERY_TASK_ROUTES = {
+    "comision_recompensa.tasks.*pago*": {"queue": "pagos"},
     "comision_recompensa.tasks.atribuir_*": {"queue": "atribucion"},
     "comision_recompensa.tasks.barrer_*": {"queue": "atribucion"},
-    "comision_recompensa.tasks.*pago*": {"queue": "pagos"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a request when Redis is down: the database row is the source of
@@ -179,6 +197,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "max_retries": 1,
     "visibility_timeout": 3600,
+    "global_keyprefix": REDIS_PREFIJO,
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -232,6 +251,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The schema and Swagger UI are public (PRODUCT.md §6), even with a stale token header.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Several models have a `tipo`/`estado`: name each choice set so generated clients get
+    # stable, readable enum names (and the schema validates without warnings).
+    "ENUM_NAME_OVERRIDES": {
+        "TipoSocioEnum": "eventos_medios.models.TipoSocio",
+        "TipoPublicacionEnum": "eventos_medios.models.TipoPublicacion",
+        "TipoEventoEnum": "eventos_medios.models.TipoEvento",
+        "PlataformaEnum": "eventos_medios.models.Plataforma",
+        "ModeloAtribucionEnum": "eventos_medios.models.ModeloAtribucion",
+        "EstadoAtribucionEnum": "eventos_medios.models.EstadoAtribucion",
+        "MotivoDescarteEnum": "eventos_medios.models.MotivoDescarte",
+        "TipoAsociacionEnum": "comision_recompensa.models.TipoAsociacion",
+        "ModalidadEnum": "comision_recompensa.models.Modalidad",
+        "EstadoCreditoEnum": "comision_recompensa.models.EstadoCredito",
+        "EstadoPagoEnum": "comision_recompensa.models.EstadoPago",
+    },
 }
 
 # --- Security (production mode) -------------------------------------------------------------

@@ -1,5 +1,9 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""The public tracking link, mounted at the site root: `/t/<codigo>`."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from eventos_medios.tracking import enlace_tracking
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("t/<str:codigo>", enlace_tracking, name="enlace-tracking"),
+]

@@ -1,5 +1,11 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""Routes of the eventos API: `eventos/`, `eventos/<id>/`, `eventos/lote/`."""
 
 from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from eventos_medios.api.eventos import EventoViewSet
+
+router = SimpleRouter()
+router.register("eventos", EventoViewSet, basename="evento")
+
+urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

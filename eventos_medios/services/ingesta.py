@@ -1,0 +1,719 @@
+"""Event ingestion (PRODUCT.md §2): one event or a batch, validated lean, written once.
+
+Hot path by design: validation is hand-written over plain dicts (no serializer or model
+instance per item), references are resolved with one query per kind for the whole batch, and
+rows are written with one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING id`.
+
+Idempotency lives in the database:
+- the primary key `id` (client-supplied UUID or generated) and
+- the partial unique constraint on (marca, referencia_externa) for ventas.
+Rows that the INSERT skipped are re-read: same id with the same `huella` (sha256 of the
+canonical accepted fields) → the stored event (200); same id with another body → 409; a venta
+whose reference is taken by another id → 409 naming the stored event (`evento_id`). Concurrent
+identical requests are settled by the constraints, never by a read-then-write race.
+
+After commit, `eventos_registrados` is sent with the ids of the rows newly inserted.
+
+Public API (keyword-only):
+    evento_registrar(*, datos, alcance, legado=False) -> tuple[dict, bool]
+    eventos_registrar_lote(*, eventos, alcance, legado=False) -> list[dict]
+    ALCANCE_INTERNO  # staff-like scope for internal callers (legacy endpoints, commands)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alpespartners.api.access import Alcance
+from alpespartners.errors import Conflicto, ErrorValidacion
+from eventos_medios.models import (
+    CODIGOS_MONEDA,
+    EstadoAtribucion,
+    Evento,
+    Marca,
+    Publicacion,
+    Socio,
+    TipoEvento,
+)
+from eventos_medios.signals import eventos_registrados
+
+ALCANCE_INTERNO = Alcance(es_staff=True, marca_ids=frozenset(), socio_id=None)
+"""Staff-like scope for trusted internal callers (legacy endpoints, management commands)."""
+
+MARGEN_FUTURO = timedelta(minutes=5)
+_TIPOS = frozenset(TipoEvento.values)
+_MONEDAS = frozenset(CODIGOS_MONEDA)
+_VALOR_MAXIMO = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
+_DOS_DECIMALES = Decimal("0.01")
+_MAX_VISITANTE = 128
+_MAX_CODIGO_REFERIDO = 32
+_MAX_REFERENCIA = 200
+_ZONA_NAIVE = re.compile(r"[zZ]|[+-]\d\d(:?\d\d)?$")
+
+# Columns written by ingestion, in INSERT order.
+_COLUMNAS = (
+    "id",
+    "tipo",
+    "ocurrido_en",
+    "recibido_en",
+    "marca_id",
+    "publicacion_id",
+    "socio_id",
+    "click_id",
+    "visitante_id",
+    "codigo_referido",
+    "valor",
+    "moneda",
+    "referencia_externa",
+    "metadata",
+    "ip_hash",
+    "user_agent",
+    "estado_atribucion",
+    "motivo_descarte",
+    "huella",
+)
+_TABLA_TEMPORAL = "apc_evento_lote"
+# Columns read back for the API representation.
+CAMPOS_SALIDA = (
+    "id",
+    "tipo",
+    "ocurrido_en",
+    "recibido_en",
+    "marca_id",
+    "publicacion_id",
+    "socio_id",
+    "click_id",
+    "visitante_id",
+    "codigo_referido",
+    "valor",
+    "moneda",
+    "referencia_externa",
+    "metadata",
+    "user_agent",
+    "estado_atribucion",
+    "motivo_descarte",
+    "atribuido_en",
+)
+
+
+class ConflictoLote(ErrorValidacion):
+    """Some batch items conflict with stored events: 409, errors keyed by index."""
+
+    status_code = 409
+
+    def __init__(self, errores: dict[str, Any], conflictos: list[dict[str, Any]]) -> None:
+        super().__init__(errores, mensaje="Some events conflict with stored events.")
+        self.codigo = "conflict"
+        self.extra = {"conflictos": conflictos}
+
+
+# --- Representation -------------------------------------------------------------------------
+def _iso(valor: datetime | None) -> str | None:
+    if valor is None:
+        return None
+    if timezone.is_naive(valor):
+        valor = timezone.make_aware(valor, UTC)
+    texto = valor.astimezone(UTC).isoformat()
+    return texto[:-6] + "Z" if texto.endswith("+00:00") else texto
+
+
+def _uuid_txt(valor: Any) -> str | None:
+    return None if valor is None else str(valor)
+
+
+def evento_representar(fila: dict[str, Any]) -> dict[str, Any]:
+    """The API representation of an event row (keys of `CAMPOS_SALIDA`); the same shape as
+    `EventoSerializer`, built without DRF fields so the hot path stays cheap."""
+    valor = fila["valor"]
+    metadata = fila["metadata"]
+    if isinstance(metadata, str):  # raw SQL on SQLite returns the JSON text
+        metadata = orjson.loads(metadata)
+    return {
+        "id": str(fila["id"]),
+        "tipo": fila["tipo"],
+        "ocurrido_en": _iso(fila["ocurrido_en"]),
+        "recibido_en": _iso(fila["recibido_en"]),
+        "marca": _uuid_txt(fila["marca_id"]),
+        "publicacion": _uuid_txt(fila["publicacion_id"]),
+        "socio": _uuid_txt(fila["socio_id"]),
+        "click_id": _uuid_txt(fila["click_id"]),
+        "visitante_id": fila["visitante_id"],
+        "codigo_referido": fila["codigo_referido"],
+        "valor": None if valor is None else str(Decimal(valor).quantize(_DOS_DECIMALES)),
+        "moneda": fila["moneda"],
+        "referencia_externa": fila["referencia_externa"],
+        "metadata": metadata if metadata is not None else {},
+        "user_agent": fila["user_agent"],
+        "estado_atribucion": fila["estado_atribucion"],
+        "motivo_descarte": fila["motivo_descarte"],
+        "atribuido_en": _iso(fila["atribuido_en"]),
+    }
+
+
+# --- Lean validation of one item (no database) ----------------------------------------------
+class _Errores(dict[str, list[str]]):
+    def add(self, campo: str, mensaje: str) -> None:
+        self.setdefault(campo, []).append(mensaje)
+
+
+def _texto(datos: dict[str, Any], campo: str, largo: int, errores: _Errores) -> str:
+    valor = datos.get(campo)
+    if valor is None:
+        return ""
+    if not isinstance(valor, str):
+        errores.add(campo, "Must be a string.")
+        return ""
+    if len(valor) > largo:
+        errores.add(campo, f"Ensure this field has no more than {largo} characters.")
+        return ""
+    if "\x00" in valor:
+        errores.add(campo, "Null characters are not allowed.")
+        return ""
+    try:
+        valor.encode("utf-8")
+    except UnicodeEncodeError:
+        errores.add(campo, "Must be valid Unicode text.")
+        return ""
+    return valor.strip()
+
+
+def _uuid(datos: dict[str, Any], campo: str, errores: _Errores) -> uuid.UUID | None:
+    valor = datos.get(campo)
+    if valor is None or valor == "":
+        return None
+    if isinstance(valor, uuid.UUID):
+        return valor
+    if isinstance(valor, str) and len(valor) <= 64:
+        try:
+            return uuid.UUID(valor)
+        except ValueError:
+            pass
+    errores.add(campo, "Must be a valid UUID.")
+    return None
+
+
+def _fecha(valor: Any, campo: str, errores: _Errores) -> datetime | None:
+    if isinstance(valor, datetime):
+        fecha = valor
+    elif isinstance(valor, str) and 0 < len(valor) <= 40:
+        try:
+            fecha = datetime.fromisoformat(valor)
+        except ValueError:
+            errores.add(campo, "Must be an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z).")
+            return None
+    else:
+        errores.add(campo, "Must be an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z).")
+        return None
+    if fecha.tzinfo is None:
+        fecha = fecha.replace(tzinfo=UTC)
+    try:
+        return fecha.astimezone(UTC)
+    except (OverflowError, ValueError):
+        errores.add(campo, "Date-time out of range.")
+        return None
+
+
+def _valor(datos: dict[str, Any], errores: _Errores) -> Decimal | None:
+    bruto = datos.get("valor")
+    if bruto is None or bruto == "":
+        return None
+    if isinstance(bruto, bool) or not isinstance(bruto, (int, float, str, Decimal)):
+        errores.add("valor", "A valid number is required.")
+        return None
+    try:
+        valor = Decimal(str(bruto).strip()) if not isinstance(bruto, Decimal) else bruto
+    except InvalidOperation:
+        errores.add("valor", "A valid number is required.")
+        return None
+    if not valor.is_finite():
+        errores.add("valor", "A valid number is required.")
+        return None
+    if valor < 0:
+        errores.add("valor", "Ensure this value is greater than or equal to 0.")
+        return None
+    if valor > _VALOR_MAXIMO:
+        errores.add("valor", "Ensure that there are no more than 12 digits before the point.")
+        return None
+    redondeado = valor.quantize(_DOS_DECIMALES)
+    if redondeado != valor:
+        errores.add("valor", "Ensure that there are no more than 2 decimal places.")
+        return None
+    return redondeado
+
+
+def _metadata(datos: dict[str, Any], errores: _Errores) -> tuple[dict[str, Any], bytes]:
+    bruto = datos.get("metadata")
+    if bruto is None:
+        return {}, b"{}"
+    if not isinstance(bruto, dict):
+        errores.add("metadata", "Must be a JSON object.")
+        return {}, b"{}"
+    try:
+        serializado = orjson.dumps(bruto, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        errores.add("metadata", "Contains values that cannot be stored as JSON.")
+        return {}, b"{}"
+    if len(serializado) > settings.MAX_METADATA_BYTES:
+        errores.add(
+            "metadata", f"Must be at most {settings.MAX_METADATA_BYTES} bytes once serialized."
+        )
+        return {}, b"{}"
+    if b"\\u0000" in serializado:
+        errores.add("metadata", "Null characters are not allowed.")
+        return {}, b"{}"
+    return bruto, serializado
+
+
+def _marca_del_alcance(
+    marca_id: uuid.UUID | None, alcance: Alcance, legado: bool, errores: _Errores
+) -> uuid.UUID | None:
+    if alcance.es_staff:
+        if marca_id is None and not legado:
+            errores.add("marca", "This field is required.")
+        return marca_id
+    if marca_id is None:
+        if len(alcance.marca_ids) == 1:
+            return next(iter(alcance.marca_ids))
+        errores.add("marca", "This field is required (your user sends for several marcas).")
+        return None
+    if marca_id not in alcance.marca_ids:
+        # Same message whether it exists or not: never reveal other brands.
+        errores.add("marca", "Unknown marca, or not one you may send events for.")
+        return None
+    return marca_id
+
+
+def _normalizar(
+    datos: Any, *, alcance: Alcance, ahora: datetime, legado: bool
+) -> tuple[dict[str, Any], _Errores]:
+    """Validate the fields that need no database; return the clean item and its errors."""
+    errores = _Errores()
+    if not isinstance(datos, dict):
+        errores.add("non_field_errors", "Each event must be a JSON object.")
+        return {}, errores
+
+    tipo = datos.get("tipo")
+    if tipo is None or tipo == "":
+        errores.add("tipo", "This field is required.")
+    elif not isinstance(tipo, str) or tipo not in _TIPOS:
+        errores.add("tipo", f"Must be one of: {', '.join(TipoEvento.values)}.")
+        tipo = None
+
+    ocurrido_bruto = datos.get("ocurrido_en")
+    ocurrido_en: datetime | None = None
+    if ocurrido_bruto is not None and ocurrido_bruto != "":
+        ocurrido_en = _fecha(ocurrido_bruto, "ocurrido_en", errores)
+        if ocurrido_en is not None and ocurrido_en > ahora + MARGEN_FUTURO:
+            errores.add("ocurrido_en", "Must not be more than 5 minutes in the future.")
+            ocurrido_en = None
+
+    evento_id = _uuid(datos, "id", errores)
+    marca_id = _marca_del_alcance(_uuid(datos, "marca", errores), alcance, legado, errores)
+    publicacion_id = _uuid(datos, "publicacion", errores)
+    click_id = _uuid(datos, "click_id", errores)
+    visitante_id = _texto(datos, "visitante_id", _MAX_VISITANTE, errores)
+    codigo_referido = _texto(datos, "codigo_referido", _MAX_CODIGO_REFERIDO, errores)
+    referencia = _texto(datos, "referencia_externa", _MAX_REFERENCIA, errores)
+    moneda = _texto(datos, "moneda", 3, errores).upper()
+    if moneda and moneda not in _MONEDAS:
+        errores.add("moneda", "Must be an ISO 4217 currency code (e.g. EUR, USD, COP).")
+        moneda = ""
+    valor = _valor(datos, errores)
+    if valor is not None and not moneda and "moneda" not in errores:
+        errores.add("moneda", "Required when valor is given.")
+    if tipo == TipoEvento.VENTA and not referencia and "referencia_externa" not in errores:
+        errores.add("referencia_externa", "Required for a venta (it makes the sale unique).")
+    metadata, metadata_json = _metadata(datos, errores)
+
+    limpio = {
+        "id": evento_id,
+        "tipo": tipo,
+        "ocurrido_en": ocurrido_en,
+        "marca_id": marca_id,
+        "publicacion_id": publicacion_id,
+        "click_id": click_id,
+        "visitante_id": visitante_id,
+        "codigo_referido": codigo_referido,
+        "valor": valor,
+        "moneda": moneda,
+        "referencia_externa": referencia,
+        "metadata": metadata,
+        "_metadata_json": metadata_json,
+    }
+    return limpio, errores
+
+
+def _huella(item: dict[str, Any], ocurrido_dado: bool) -> str:
+    """sha256 of the canonical JSON of the fields the client sent (normalised values; never
+    server-set ones such as a defaulted ocurrido_en, recibido_en or socio)."""
+    canon: dict[str, Any] = {"tipo": item["tipo"]}
+    if ocurrido_dado:
+        canon["ocurrido_en"] = _iso(item["ocurrido_en"])
+    for campo in ("marca_id", "publicacion_id", "click_id"):
+        if item[campo] is not None:
+            canon[campo] = str(item[campo])
+    for campo in ("visitante_id", "codigo_referido", "moneda", "referencia_externa"):
+        if item[campo]:
+            canon[campo] = item[campo]
+    if item["valor"] is not None:
+        canon["valor"] = str(item["valor"])
+    if item["metadata"]:
+        canon["metadata"] = item["metadata"]
+    return hashlib.sha256(orjson.dumps(canon, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+# --- Reference checks, set-based ------------------------------------------------------------
+def _resolver_referencias(
+    items: Sequence[dict[str, Any]],
+    errores: dict[int, _Errores],
+    *,
+    alcance: Alcance,
+    legado: bool,
+) -> None:
+    """Check marca/publicacion/codigo_referido/click_id with one query per kind for all items,
+    fill `socio_id` (denormalised), and record errors per index."""
+    validos = [(i, it) for i, it in enumerate(items) if it]
+    pub_ids = {it["publicacion_id"] for _, it in validos if it["publicacion_id"]}
+    codigos = {it["codigo_referido"] for _, it in validos if it["codigo_referido"]}
+    click_ids = {it["click_id"] for _, it in validos if it["click_id"]}
+    marca_ids = {it["marca_id"] for _, it in validos if it["marca_id"]}
+
+    publicaciones: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]] = {}
+    if pub_ids:
+        publicaciones = {
+            pid: (mid, sid)
+            for pid, mid, sid in Publicacion.objects.filter(id__in=pub_ids).values_list(
+                "id", "marca_id", "medio__socio_id"
+            )
+        }
+    socios_por_codigo: dict[str, uuid.UUID] = {}
+    if codigos:
+        socios_por_codigo = dict(
+            Socio.objects.filter(codigo_referido__in=codigos).values_list("codigo_referido", "id")
+        )
+    clicks: dict[uuid.UUID, uuid.UUID | None] = {}
+    if click_ids:
+        clicks = dict(
+            Evento.objects.filter(id__in=click_ids, tipo=TipoEvento.CLICK).values_list(
+                "id", "marca_id"
+            )
+        )
+    marcas_existentes: set[uuid.UUID] = set(marca_ids)
+    if alcance.es_staff and marca_ids:
+        marcas_existentes = set(Marca.objects.filter(id__in=marca_ids).values_list("id", flat=True))
+    # Clicks sent in the same batch may be followed by later items of the batch.
+    clicks_del_lote = {
+        it["id"]: it["marca_id"] for _, it in validos if it["id"] and it["tipo"] == "click"
+    }
+
+    for i, it in validos:
+        err = errores.setdefault(i, _Errores())
+        if it["marca_id"] is not None and it["marca_id"] not in marcas_existentes:
+            err.add("marca", "Unknown marca, or not one you may send events for.")
+        socio_id = None
+        if it["publicacion_id"] is not None:
+            pub = publicaciones.get(it["publicacion_id"])
+            if pub is None:
+                err.add("publicacion", "Unknown publicacion.")
+            else:
+                pub_marca, socio_id = pub
+                if legado and it["marca_id"] is None:
+                    it["marca_id"] = pub_marca
+                elif pub_marca != it["marca_id"]:
+                    err.add("publicacion", "The publicacion does not belong to this marca.")
+        if it["codigo_referido"]:
+            socio_codigo = socios_por_codigo.get(it["codigo_referido"])
+            if socio_codigo is None:
+                err.add("codigo_referido", "Unknown codigo_referido.")
+            elif socio_id is not None and socio_codigo != socio_id:
+                err.add("codigo_referido", "Belongs to another socio than the publicacion.")
+            else:
+                socio_id = socio_codigo
+        if it["click_id"] is not None:
+            if it["click_id"] in clicks:
+                click_marca = clicks[it["click_id"]]
+            elif it["click_id"] in clicks_del_lote and it["click_id"] != it["id"]:
+                click_marca = clicks_del_lote[it["click_id"]]
+            else:
+                click_marca = None
+                err.add("click_id", "Unknown click event.")
+            if click_marca is not None and click_marca != it["marca_id"]:
+                err.add("click_id", "The click belongs to another marca.")
+        it["socio_id"] = socio_id
+
+
+# --- Writing --------------------------------------------------------------------------------
+def _fila_db(it: dict[str, Any], recibido_en: Any, nativo_uuid: bool) -> list[Any]:
+    def u(valor: uuid.UUID | None) -> Any:
+        if valor is None:
+            return None
+        return valor if nativo_uuid else valor.hex
+
+    ops = connection.ops
+    return [
+        u(it["id"]),
+        it["tipo"],
+        ops.adapt_datetimefield_value(it["ocurrido_en"]),
+        recibido_en,
+        u(it["marca_id"]),
+        u(it["publicacion_id"]),
+        u(it["socio_id"]),
+        u(it["click_id"]),
+        it["visitante_id"],
+        it["codigo_referido"],
+        it["valor"],
+        it["moneda"],
+        it["referencia_externa"],
+        it["_metadata_json"].decode(),
+        "",
+        "",
+        EstadoAtribucion.PENDIENTE.value,
+        "",
+        it["huella"],
+    ]
+
+
+def _insertar(items: Sequence[dict[str, Any]], recibido_en: datetime) -> set[uuid.UUID]:
+    """Write the rows, skipping any that hit a unique key; return the ids actually inserted.
+
+    PostgreSQL, several rows: COPY into a session temp table, then one
+    `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id` (COPY is C-fast; a 19,000-parameter
+    VALUES list spends its time in client-side query parsing). Otherwise: multi-row
+    `INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING id`, split only by the database's
+    bound-parameter limit (SQLite). Must run inside a transaction when more than one
+    statement is issued (the batch service does).
+    """
+    nativo_uuid = connection.features.has_native_uuid_field
+    recibido_db = connection.ops.adapt_datetimefield_value(recibido_en)
+    # A stable order (by id) keeps concurrent overlapping batches from deadlocking.
+    items = sorted(items, key=lambda it: it["id"])
+    columnas = ", ".join(_COLUMNAS)
+    insertados: set[uuid.UUID] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(items) > 1:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_TABLA_TEMPORAL} "
+                "(LIKE eventos_medios_evento INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            with cursor.cursor.copy(f"COPY {_TABLA_TEMPORAL} ({columnas}) FROM STDIN") as copia:
+                for it in items:
+                    copia.write_row(_fila_db(it, recibido_db, nativo_uuid))
+            cursor.execute(
+                f"INSERT INTO eventos_medios_evento ({columnas}) "
+                f"SELECT {columnas} FROM {_TABLA_TEMPORAL} ORDER BY id "
+                "ON CONFLICT DO NOTHING RETURNING id"
+            )
+            insertados = {fila[0] for fila in cursor.fetchall()}
+            cursor.execute(f"DELETE FROM {_TABLA_TEMPORAL}")
+            return insertados
+        es_pg = connection.vendor == "postgresql"
+        marcador = (
+            "("
+            + ", ".join("%s::jsonb" if es_pg and c == "metadata" else "%s" for c in _COLUMNAS)
+            + ")"
+        )
+        max_params = connection.features.max_query_params or 60000
+        por_sentencia = max(1, min(1000, max_params // len(_COLUMNAS)))
+        for inicio in range(0, len(items), por_sentencia):
+            trozo = items[inicio : inicio + por_sentencia]
+            params: list[Any] = []
+            for it in trozo:
+                params.extend(_fila_db(it, recibido_db, nativo_uuid))
+            cursor.execute(
+                f"INSERT INTO eventos_medios_evento ({columnas}) VALUES "
+                + ", ".join([marcador] * len(trozo))
+                + " ON CONFLICT DO NOTHING RETURNING id",
+                params,
+            )
+            for (valor,) in cursor.fetchall():
+                insertados.add(valor if isinstance(valor, uuid.UUID) else uuid.UUID(str(valor)))
+    return insertados
+
+
+def _resolver_omitidos(
+    items: Sequence[dict[str, Any]], insertados: set[uuid.UUID]
+) -> tuple[dict[int, dict[str, Any]], dict[int, tuple[str, str, uuid.UUID]]]:
+    """For items the INSERT skipped: the stored row when it is the same event, or the
+    conflict (campo, mensaje, stored id) otherwise."""
+    omitidos = [(i, it) for i, it in enumerate(items) if it["id"] not in insertados]
+    existentes: dict[int, dict[str, Any]] = {}
+    conflictos: dict[int, tuple[str, str, uuid.UUID]] = {}
+    if not omitidos:
+        return existentes, conflictos
+    por_id = {
+        fila["id"]: fila
+        for fila in Evento.objects.filter(id__in=[it["id"] for _, it in omitidos]).values(
+            *CAMPOS_SALIDA, "huella"
+        )
+    }
+    pendientes_venta: list[tuple[int, dict[str, Any]]] = []
+    for i, it in omitidos:
+        fila = por_id.get(it["id"])
+        if fila is None:
+            pendientes_venta.append((i, it))
+        elif fila["huella"] == it["huella"]:
+            existentes[i] = fila
+        else:
+            conflictos[i] = (
+                "id",
+                "An event with this id exists with a different body.",
+                fila["id"],
+            )
+    if pendientes_venta:
+        filtro = Q(pk__in=[])
+        for _, it in pendientes_venta:
+            filtro |= Q(marca_id=it["marca_id"], referencia_externa=it["referencia_externa"])
+        ventas = {
+            (m, r): pk
+            for pk, m, r in Evento.objects.filter(filtro, tipo=TipoEvento.VENTA).values_list(
+                "id", "marca_id", "referencia_externa"
+            )
+        }
+        for i, it in pendientes_venta:
+            guardado = ventas.get((it["marca_id"], it["referencia_externa"]))
+            if guardado is None:  # pragma: no cover - only if a row vanished meanwhile
+                raise RuntimeError("insert skipped without a conflicting row")
+            conflictos[i] = (
+                "referencia_externa",
+                f"A venta with this referencia_externa is already stored as event {guardado}.",
+                guardado,
+            )
+    return existentes, conflictos
+
+
+def _preparar(
+    lista: Sequence[Any], *, alcance: Alcance, legado: bool
+) -> tuple[list[dict[str, Any]], dict[int, _Errores]]:
+    ahora = timezone.now()
+    items: list[dict[str, Any]] = []
+    errores: dict[int, _Errores] = {}
+    for i, datos in enumerate(lista):
+        limpio, err = _normalizar(datos, alcance=alcance, ahora=ahora, legado=legado)
+        if err:
+            errores[i] = err
+            items.append({})
+        else:
+            items.append(limpio)
+    _resolver_referencias(items, errores, alcance=alcance, legado=legado)
+    vistos_id: dict[uuid.UUID, int] = {}
+    vistas_ventas: dict[tuple[Any, str], int] = {}
+    for i, it in enumerate(items):
+        if not it:
+            continue
+        ocurrido_dado = it["ocurrido_en"] is not None
+        if not ocurrido_dado:
+            it["ocurrido_en"] = ahora
+        it["huella"] = _huella(it, ocurrido_dado)
+        if it["id"] is None:
+            it["id"] = uuid.uuid4()
+        elif it["id"] in vistos_id:
+            errores.setdefault(i, _Errores()).add(
+                "id", f"Repeated in this batch (index {vistos_id[it['id']]})."
+            )
+        else:
+            vistos_id[it["id"]] = i
+        if it["tipo"] == TipoEvento.VENTA:
+            clave = (it["marca_id"], it["referencia_externa"])
+            if clave in vistas_ventas:
+                errores.setdefault(i, _Errores()).add(
+                    "referencia_externa", f"Repeated in this batch (index {vistas_ventas[clave]})."
+                )
+            else:
+                vistas_ventas[clave] = i
+    return items, {i: e for i, e in errores.items() if e}
+
+
+def _anunciar(ids: Iterable[uuid.UUID], emisor: Any) -> None:
+    ids = list(ids)
+    if ids:
+        transaction.on_commit(partial(eventos_registrados.send, sender=emisor, evento_ids=ids))
+
+
+# --- Services -------------------------------------------------------------------------------
+def evento_registrar(
+    *, datos: dict[str, Any] | Any, alcance: Alcance, legado: bool = False
+) -> tuple[dict[str, Any], bool]:
+    """Validate and store one event; idempotent by `id` and by venta referencia_externa.
+
+    `datos` is the JSON body: tipo, ocurrido_en?, marca?, publicacion?, codigo_referido?,
+    click_id?, visitante_id?, valor?, moneda?, referencia_externa?, metadata?, id?.
+    `alcance` decides which marcas the caller may send for (`ALCANCE_INTERNO` for trusted
+    internal callers). `legado=True` (seed endpoints) lets an event have no marca; the marca is
+    then taken from the publicacion when it has one.
+
+    Returns `(representation, created)`: created=False means the same event was already
+    stored (same id and same body). Raises ErrorValidacion (400, fields named), Conflicto (409,
+    `evento_id` in `extra`).
+    """
+    items, errores = _preparar([datos], alcance=alcance, legado=legado)
+    if errores:
+        raise ErrorValidacion(dict(errores[0]))
+    item = items[0]
+    recibido_en = timezone.now()
+    # One INSERT statement is atomic by itself: no BEGIN/COMMIT round trips on the hot path.
+    insertados = _insertar(items, recibido_en)
+    if item["id"] in insertados:
+        _anunciar([item["id"]], evento_registrar)
+        fila = {**item, "recibido_en": recibido_en, "user_agent": "", "atribuido_en": None}
+        fila.update(estado_atribucion=EstadoAtribucion.PENDIENTE.value, motivo_descarte="")
+        return evento_representar(fila), True
+    existentes, conflictos = _resolver_omitidos(items, insertados)
+    if 0 in conflictos:
+        campo, mensaje, guardado = conflictos[0]
+        raise Conflicto(mensaje, campo=campo, extra={"evento_id": str(guardado)})
+    return evento_representar(existentes[0]), False
+
+
+def eventos_registrar_lote(
+    *, eventos: Any, alcance: Alcance, legado: bool = False
+) -> list[dict[str, Any]]:
+    """Validate a batch all-or-nothing and store it with bulk INSERTs, idempotently per item.
+
+    `eventos` is the list of event bodies (≤ MAX_EVENTOS_POR_LOTE). Any invalid item → 400
+    with errors keyed by index (`{"eventos": {"3": {"valor": [...]}}}`), nothing written. Any
+    item conflicting with a stored event (same id, other body; or a taken venta reference) →
+    409 with the conflicting indexes, nothing written. Otherwise returns one result per item,
+    in order: `{"id": "<uuid>", "estado": "creado" | "existente"}`.
+    """
+    maximo = settings.MAX_EVENTOS_POR_LOTE
+    if not isinstance(eventos, list):
+        raise ErrorValidacion({"eventos": ["Must be a list of events."]})
+    if not eventos:
+        raise ErrorValidacion({"eventos": ["Send at least one event."]})
+    if len(eventos) > maximo:
+        raise ErrorValidacion({"eventos": [f"At most {maximo} events per batch."]})
+    items, errores = _preparar(eventos, alcance=alcance, legado=legado)
+    if errores:
+        raise ErrorValidacion({"eventos": {str(i): dict(e) for i, e in sorted(errores.items())}})
+    recibido_en = timezone.now()
+    with transaction.atomic():
+        insertados = _insertar(items, recibido_en)
+        conflictos: dict[int, tuple[str, str, uuid.UUID]] = {}
+        if len(insertados) < len(items):
+            _, conflictos = _resolver_omitidos(items, insertados)
+        if conflictos:
+            transaction.set_rollback(True)
+        else:
+            _anunciar([it["id"] for it in items if it["id"] in insertados], eventos_registrar_lote)
+    if conflictos:
+        raise ConflictoLote(
+            {"eventos": {str(i): {c[0]: [c[1]]} for i, c in sorted(conflictos.items())}},
+            [{"indice": i, "evento_id": str(c[2])} for i, c in sorted(conflictos.items())],
+        )
+    return [
+        {"id": str(it["id"]), "estado": "creado" if it["id"] in insertados else "existente"}
+        for it in items
+    ]

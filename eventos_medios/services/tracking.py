@@ -1,0 +1,427 @@
+"""The tracking link `GET /t/<codigo>` (PRODUCT.md §2): the flash-sale hot path.
+
+Budget per click: ONE pipelined Redis round trip (rate-limit counter, cached publicacion, the
+duplicate-rule `SET NX`), ONE committed INSERT (raw SQL, no model instantiation) and a redirect.
+No Celery round trip before answering; `eventos_registrados` is sent on commit for counted
+clicks. Without Redis (embedded mode, or Redis down) the same rules run through the local cache
+and the database.
+
+Rules:
+- unknown code, or a publicacion without `url_destino` → 404, nothing stored;
+- HEAD → stored `descartado`/`head` and redirected;
+- a known bot user agent (or an empty one) → stored `descartado`/`bot` and redirected;
+- a repeat click of the same IP on the same publicacion within an hour of a counted click →
+  stored `descartado`/`duplicado`. Redis `SET key NX EX 3600` decides; if Redis is unavailable a
+  database query over the click index decides instead;
+- only `sha256(IP_HASH_SALT + ip)` is stored, never the IP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alpespartners.api.ratelimit import (
+    Limite,
+    cache_disponible,
+    cache_fallo,
+    limite_clave,
+    limite_consumir,
+    limite_espera,
+    redis_crudo,
+)
+from eventos_medios.models import (
+    EstadoAtribucion,
+    Evento,
+    MotivoDescarte,
+    Publicacion,
+    TipoEvento,
+)
+from eventos_medios.signals import eventos_registrados
+
+# Known crawlers, link unfurlers, monitors and HTTP libraries. A human's browser never sends
+# these; an empty user agent is treated as a bot as well.
+PATRON_BOTS = re.compile(
+    r"\bbot\b|bot/|bot;|bot\)|bot-|crawl|spider|slurp|googlebot|bingbot|yandex|baiduspider|duckduckbot|"
+    r"facebookexternalhit|facebookcatalog|meta-externalagent|slackbot|slack-imgproxy|"
+    r"twitterbot|linkedinbot|discordbot|telegrambot|whatsapp|skypeuripreview|embedly|"
+    r"pinterest|redditbot|applebot|petalbot|semrush|ahrefs|mj12bot|dotbot|headlesschrome|"
+    r"phantomjs|lighthouse|pingdom|uptimerobot|statuscake|site24x7|"
+    r"curl/|wget/|python-requests|python-urllib|aiohttp|httpx|go-http-client|okhttp|"
+    r"java/|libwww-perl|apache-httpclient|node-fetch|axios/|postmanruntime|insomnia",
+    re.IGNORECASE,
+)
+
+CODIGO_VALIDO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+VISITANTE_VALIDO = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+PARAMETRO_CLICK = "apc_click"
+PARAMETRO_VISITANTE = "apc_vid"
+VENTANA_DUPLICADO = timedelta(hours=1)
+_SEGUNDOS_DUPLICADO = int(VENTANA_DUPLICADO.total_seconds())
+_TTL_PUBLICACION_SEGUNDOS = 30
+_TTL_PUBLICACION_AUSENTE_SEGUNDOS = 5
+_PREFIJO_CACHE = "pubcod:"
+_AUSENTE = "-"
+_LARGO_USER_AGENT = 512
+
+_SQL_INSERT = (
+    "INSERT INTO eventos_medios_evento (id, tipo, ocurrido_en, recibido_en, marca_id, "
+    "publicacion_id, socio_id, visitante_id, codigo_referido, moneda, referencia_externa, "
+    "metadata, ip_hash, user_agent, estado_atribucion, motivo_descarte, huella) "
+    "VALUES (%s, 'click', %s, %s, %s, %s, %s, %s, '', '', '', '{}', %s, %s, %s, %s, '')"
+)
+
+
+@dataclass(frozen=True)
+class DestinoPublicacion:
+    """What the hot path needs of a publicacion (cached by codigo)."""
+
+    publicacion_id: uuid.UUID
+    marca_id: uuid.UUID | None
+    socio_id: uuid.UUID | None
+    url_destino: str
+
+
+@dataclass(frozen=True)
+class ClickRegistrado:
+    evento_id: uuid.UUID
+    url_redireccion: str
+    estado: str
+    motivo_descarte: str
+
+
+@dataclass(frozen=True)
+class ResultadoClick:
+    """`click` stored (redirect), or None: 404 unless `espera` says 429 + Retry-After."""
+
+    click: ClickRegistrado | None
+    espera: int | None = None
+
+
+def ip_hash(ip: str) -> str:
+    """The only form in which an IP is ever stored: sha256(IP_HASH_SALT + ip)."""
+    return hashlib.sha256((settings.IP_HASH_SALT + ip).encode()).hexdigest()
+
+
+def es_bot(user_agent: str) -> bool:
+    return not user_agent.strip() or PATRON_BOTS.search(user_agent) is not None
+
+
+def url_con_click(url_destino: str, evento_id: uuid.UUID) -> str:
+    """`url_destino` with `apc_click=<id>` in its query string (any previous one replaced);
+    scheme, host, path and fragment are kept exactly as stored."""
+    partes = urlsplit(url_destino)
+    if partes.query:
+        pares = [
+            (k, v)
+            for k, v in parse_qsl(partes.query, keep_blank_values=True)
+            if k != PARAMETRO_CLICK
+        ]
+        pares.append((PARAMETRO_CLICK, str(evento_id)))
+        query = urlencode(pares)
+    else:
+        query = f"{PARAMETRO_CLICK}={evento_id}"
+    return urlunsplit((partes.scheme, partes.netloc, partes.path, query, partes.fragment))
+
+
+def _clave_publicacion(codigo: str) -> str:
+    return _PREFIJO_CACHE + codigo
+
+
+def _clave_duplicado(codigo: str, huella_ip: str) -> str:
+    # Keyed by the (immutable, unique) code so the claim rides in the same Redis round trip
+    # as the publicacion lookup.
+    return f"clk:{codigo}:{huella_ip}"
+
+
+def _codificar(destino: DestinoPublicacion | None) -> str:
+    if destino is None:
+        return _AUSENTE
+    return "|".join(
+        (
+            str(destino.publicacion_id),
+            str(destino.marca_id or ""),
+            str(destino.socio_id or ""),
+            destino.url_destino,
+        )
+    )
+
+
+def _decodificar(valor: str) -> DestinoPublicacion | None:
+    if valor == _AUSENTE:
+        return None
+    pid, mid, sid, url = valor.split("|", 3)
+    return DestinoPublicacion(
+        publicacion_id=uuid.UUID(pid),
+        marca_id=uuid.UUID(mid) if mid else None,
+        socio_id=uuid.UUID(sid) if sid else None,
+        url_destino=url,
+    )
+
+
+def _ttl(destino: DestinoPublicacion | None) -> int:
+    return _TTL_PUBLICACION_SEGUNDOS if destino else _TTL_PUBLICACION_AUSENTE_SEGUNDOS
+
+
+def publicacion_cache_invalidar(*, codigo: str) -> None:
+    """Drop the cached destination of a tracking code (call after changing url_destino)."""
+    try:
+        r = redis_crudo()
+        if r is not None:
+            r.delete(cache.make_key(_clave_publicacion(codigo)))
+        else:
+            cache.delete(_clave_publicacion(codigo))
+    except Exception as exc:  # noqa: BLE001 - the short TTL expires it anyway
+        cache_fallo(exc, donde="publicacion cache")
+
+
+def _publicacion_de_la_base(codigo: str) -> DestinoPublicacion | None:
+    fila = (
+        Publicacion.objects.filter(codigo=codigo)
+        .values_list("id", "marca_id", "medio__socio_id", "url_destino")
+        .first()
+    )
+    if fila is None or not fila[3]:
+        return None
+    return DestinoPublicacion(
+        publicacion_id=fila[0], marca_id=fila[1], socio_id=fila[2], url_destino=fila[3]
+    )
+
+
+def publicacion_destino(*, codigo: str) -> DestinoPublicacion | None:
+    """The publicacion behind `codigo` with a redirect target, or None. Cached briefly (a
+    changed url_destino applies within `_TTL_PUBLICACION_SEGUNDOS`, or at once after
+    `publicacion_cache_invalidar`)."""
+    if not CODIGO_VALIDO.match(codigo):
+        return None
+    clave = _clave_publicacion(codigo)
+    try:
+        r = redis_crudo()
+        cacheado = (
+            r.get(cache.make_key(clave))
+            if r is not None
+            else (cache.get(clave) if cache_disponible() else None)
+        )
+    except Exception as exc:  # noqa: BLE001 - Redis down: read the database
+        cache_fallo(exc, donde="publicacion cache")
+        r, cacheado = None, None
+    if cacheado is not None:
+        return _decodificar(cacheado.decode() if isinstance(cacheado, bytes) else cacheado)
+    destino = _publicacion_de_la_base(codigo)
+    _recordar(codigo, destino, r)
+    return destino
+
+
+def _recordar(codigo: str, destino: DestinoPublicacion | None, r: Any) -> None:
+    try:
+        if r is not None:
+            r.set(cache.make_key(_clave_publicacion(codigo)), _codificar(destino), ex=_ttl(destino))
+        elif cache_disponible():
+            cache.set(_clave_publicacion(codigo), _codificar(destino), _ttl(destino))
+    except Exception as exc:  # noqa: BLE001
+        cache_fallo(exc, donde="publicacion cache")
+
+
+def _duplicado_en_la_base(*, destino: DestinoPublicacion, huella_ip: str, ahora: datetime) -> bool:
+    """The duplicate rule from the click index (used when Redis is unavailable)."""
+    return (
+        Evento.objects.filter(
+            publicacion_id=destino.publicacion_id,
+            ip_hash=huella_ip,
+            tipo=TipoEvento.CLICK,
+            ocurrido_en__gte=ahora - VENTANA_DUPLICADO,
+        )
+        .exclude(estado_atribucion=EstadoAtribucion.DESCARTADO)
+        .exists()
+    )
+
+
+def _uuid_db(valor: uuid.UUID | None) -> uuid.UUID | str | None:
+    if valor is None:
+        return None
+    return valor if connection.features.has_native_uuid_field else valor.hex
+
+
+@dataclass(frozen=True)
+class _Consulta:
+    """What one Redis round trip told us (None fields: not asked or not answered)."""
+
+    espera: int | None = None
+    destino_cacheado: str | None = None
+    reclamado: bool | None = None
+
+
+def _consultar_redis(
+    r: Any, *, codigo: str, huella_ip: str, reclamar: bool, limite: Limite | None
+) -> _Consulta:
+    """Rate-limit counter, cached publicacion and duplicate claim in ONE pipelined round trip."""
+    ahora = time.time()
+    pipe = r.pipeline(transaction=False)
+    if limite is not None:
+        clave_rl = cache.make_key(
+            limite_clave(ambito="t", identidad=huella_ip, limite=limite, ahora=ahora)
+        )
+        pipe.set(clave_rl, 0, ex=limite.ventana + 1, nx=True)
+        pipe.incr(clave_rl)
+    pipe.get(cache.make_key(_clave_publicacion(codigo)))
+    if reclamar:
+        pipe.set(
+            cache.make_key(_clave_duplicado(codigo, huella_ip)), 1, ex=_SEGUNDOS_DUPLICADO, nx=True
+        )
+    respuestas = pipe.execute()
+    espera = None
+    if limite is not None:
+        espera = limite_espera(cuenta=int(respuestas[1]), limite=limite, ahora=ahora)
+        respuestas = respuestas[2:]
+    cacheado = respuestas[0]
+    return _Consulta(
+        espera=espera,
+        destino_cacheado=cacheado.decode() if cacheado is not None else None,
+        reclamado=bool(respuestas[1]) if reclamar else None,
+    )
+
+
+def click_registrar(
+    *,
+    codigo: str,
+    ip: str,
+    user_agent: str,
+    es_head: bool = False,
+    visitante_id: str = "",
+    limite: Limite | None = None,
+) -> ResultadoClick:
+    """Handle one hit on the tracking link `codigo`: rate limit, look up, classify, store.
+
+    Returns `ResultadoClick` with either `espera` (rate limited: answer 429 + Retry-After,
+    nothing stored), `click=None` (unknown code or no url_destino: 404, nothing stored) or the
+    stored click and its redirect URL. The INSERT runs in autocommit, so the click is durable
+    before the caller answers; `eventos_registrados` is sent after commit for counted
+    (non-discarded) clicks.
+    """
+    if not CODIGO_VALIDO.match(codigo):
+        return ResultadoClick(click=None)
+    ahora = timezone.now()
+    huella_ip = ip_hash(ip)
+    user_agent = user_agent[:_LARGO_USER_AGENT].replace("\x00", "")
+    if visitante_id and not VISITANTE_VALIDO.match(visitante_id):
+        visitante_id = ""
+    descarte = ""
+    if es_head:
+        descarte = MotivoDescarte.HEAD.value
+    elif es_bot(user_agent):
+        descarte = MotivoDescarte.BOT.value
+    reclamar = not descarte
+
+    consulta: _Consulta | None = None
+    r = redis_crudo()
+    if r is not None:
+        try:
+            consulta = _consultar_redis(
+                r, codigo=codigo, huella_ip=huella_ip, reclamar=reclamar, limite=limite
+            )
+        except Exception as exc:  # noqa: BLE001 - Redis down: database fallbacks below
+            cache_fallo(exc, donde="tracking")
+            r = None
+
+    if consulta is not None:
+        if consulta.espera is not None or consulta.destino_cacheado == _AUSENTE:
+            if consulta.reclamado:
+                _liberar(r, codigo, huella_ip)
+            if consulta.espera is not None:
+                return ResultadoClick(click=None, espera=consulta.espera)
+            return ResultadoClick(click=None)
+        if consulta.destino_cacheado is not None:
+            destino = _decodificar(consulta.destino_cacheado)
+        else:
+            destino = _publicacion_de_la_base(codigo)
+            _recordar(codigo, destino, r)
+        if destino is None:
+            if consulta.reclamado:
+                _liberar(r, codigo, huella_ip)
+            return ResultadoClick(click=None)
+        duplicado = reclamar and not consulta.reclamado
+    else:
+        # No Redis (embedded mode with the local-memory cache, or Redis down).
+        espera = limite_consumir(ambito="t", identidad=huella_ip, limite=limite)
+        if espera is not None:
+            return ResultadoClick(click=None, espera=espera)
+        destino = publicacion_destino(codigo=codigo)
+        if destino is None:
+            return ResultadoClick(click=None)
+        duplicado = reclamar and _duplicado_sin_redis(
+            codigo=codigo, destino=destino, huella_ip=huella_ip, ahora=ahora
+        )
+
+    if duplicado:
+        descarte = MotivoDescarte.DUPLICADO.value
+    estado = EstadoAtribucion.DESCARTADO.value if descarte else EstadoAtribucion.PENDIENTE.value
+    evento_id = uuid.uuid4()
+    momento = connection.ops.adapt_datetimefield_value(ahora)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SQL_INSERT,
+                (
+                    _uuid_db(evento_id),
+                    momento,
+                    momento,
+                    _uuid_db(destino.marca_id),
+                    _uuid_db(destino.publicacion_id),
+                    _uuid_db(destino.socio_id),
+                    visitante_id,
+                    huella_ip,
+                    user_agent,
+                    estado,
+                    descarte,
+                ),
+            )
+    except Exception:
+        if reclamar and not duplicado:
+            _liberar(r, codigo, huella_ip)  # so that a retry is counted
+        raise
+
+    if not descarte:
+        transaction.on_commit(
+            partial(eventos_registrados.send, sender=click_registrar, evento_ids=[evento_id])
+        )
+    return ResultadoClick(
+        click=ClickRegistrado(
+            evento_id=evento_id,
+            url_redireccion=url_con_click(destino.url_destino, evento_id),
+            estado=estado,
+            motivo_descarte=descarte,
+        )
+    )
+
+
+def _duplicado_sin_redis(
+    *, codigo: str, destino: DestinoPublicacion, huella_ip: str, ahora: datetime
+) -> bool:
+    if cache_disponible():
+        try:
+            return not cache.add(_clave_duplicado(codigo, huella_ip), 1, _SEGUNDOS_DUPLICADO)
+        except Exception as exc:  # noqa: BLE001 - fall back to the database
+            cache_fallo(exc, donde="duplicate click rule")
+    return _duplicado_en_la_base(destino=destino, huella_ip=huella_ip, ahora=ahora)
+
+
+def _liberar(r: Any, codigo: str, huella_ip: str) -> None:
+    """Undo a duplicate claim whose click was not stored (best effort)."""
+    with contextlib.suppress(Exception):
+        if r is not None:
+            r.delete(cache.make_key(_clave_duplicado(codigo, huella_ip)))
+        else:
+            cache.delete(_clave_duplicado(codigo, huella_ip))

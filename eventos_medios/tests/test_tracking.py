@@ -1,0 +1,290 @@
+"""The tracking link `GET /t/<codigo>` (PRODUCT.md §2)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client, override_settings
+
+from alpespartners.api.ratelimit import cache_reiniciar_cortacircuitos
+from eventos_medios.models import EstadoAtribucion, Evento, MotivoDescarte, TipoEvento
+from eventos_medios.services.tracking import (
+    es_bot,
+    publicacion_cache_invalidar,
+    url_con_click,
+)
+from eventos_medios.signals import eventos_registrados
+from eventos_medios.tests.factories import MedioMarketingFactory, PublicacionFactory
+
+pytestmark = pytest.mark.django_db
+
+NAVEGADOR = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+)
+
+
+@pytest.fixture(autouse=True)
+def _cache_sana():
+    cache_reiniciar_cortacircuitos()
+    yield
+    cache_reiniciar_cortacircuitos()
+
+
+def _ip() -> str:
+    """A fresh IP per test so duplicate claims in a shared Redis never collide."""
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+
+
+def _clic(publicacion, *, ip=None, ua=NAVEGADOR, metodo="get", query=""):
+    cliente = Client(REMOTE_ADDR=ip or _ip(), HTTP_USER_AGENT=ua)
+    return getattr(cliente, metodo)(f"/t/{publicacion.codigo}{query}")
+
+
+def _click_id(resp) -> uuid.UUID:
+    return uuid.UUID(parse_qs(urlsplit(resp["Location"]).query)["apc_click"][0])
+
+
+def test_redirige_a_url_destino_con_apc_click_y_guarda_el_click():
+    pub = PublicacionFactory(url_destino="https://tienda.example.com/oferta")
+    resp = _clic(pub, ip="203.0.113.7")
+
+    assert resp.status_code == 302
+    destino = urlsplit(resp["Location"])
+    assert (destino.scheme, destino.netloc, destino.path) == (
+        "https",
+        "tienda.example.com",
+        "/oferta",
+    )
+    evento = Evento.objects.get(id=_click_id(resp))
+    assert evento.tipo == TipoEvento.CLICK
+    assert evento.estado_atribucion == EstadoAtribucion.PENDIENTE
+    assert evento.motivo_descarte == ""
+    assert evento.publicacion_id == pub.id
+    assert evento.marca_id == pub.marca_id
+    assert evento.socio_id == pub.medio.socio_id
+    assert evento.user_agent == NAVEGADOR
+    assert evento.ip_hash == hashlib.sha256(b"dev-ip-salt203.0.113.7").hexdigest()
+    assert "203.0.113.7" not in str(Evento.objects.filter(id=evento.id).values().get())
+    assert resp["Cache-Control"] == "no-store"
+
+
+def test_conserva_query_y_fragmento_del_destino():
+    pub = PublicacionFactory(url_destino="https://tienda.example.com/p?utm_source=x&a=1#seccion")
+    resp = _clic(pub)
+    destino = urlsplit(resp["Location"])
+    assert destino.fragment == "seccion"
+    query = parse_qs(destino.query)
+    assert query["utm_source"] == ["x"]
+    assert query["a"] == ["1"]
+    assert query["apc_click"] == [str(_click_id(resp))]
+
+
+def test_url_con_click_reemplaza_un_apc_click_previo():
+    evento_id = uuid.uuid4()
+    url = url_con_click("https://x.example.com/?apc_click=viejo&b=2", evento_id)
+    assert parse_qs(urlsplit(url).query) == {"b": ["2"], "apc_click": [str(evento_id)]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?next=https://malo.example.com",
+        "?url=//malo.example.com",
+        "?url_destino=javascript:alert(1)&redirect=https://malo.example.com",
+        "?apc_click=https://malo.example.com",
+    ],
+)
+def test_ningun_parametro_cambia_el_destino(query):
+    pub = PublicacionFactory(url_destino="https://tienda.example.com/oferta")
+    resp = _clic(pub, query=query)
+    assert resp.status_code == 302
+    assert resp["Location"].startswith("https://tienda.example.com/oferta?apc_click=")
+    assert "malo" not in resp["Location"]
+
+
+def test_codigo_desconocido_es_404():
+    assert Client().get("/t/NOEXISTE99").status_code == 404
+    assert Client().get("/t/..%2F..%2Fetc").status_code == 404
+    assert Evento.objects.count() == 0
+
+
+def test_publicacion_sin_url_destino_es_404():
+    pub = PublicacionFactory(url_destino="")
+    assert _clic(pub).status_code == 404
+    assert Evento.objects.count() == 0
+
+
+def test_metodo_no_permitido():
+    pub = PublicacionFactory()
+    assert Client().post(f"/t/{pub.codigo}").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "ua",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "Twitterbot/1.0",
+        "curl/8.5.0",
+        "python-requests/2.32",
+        "",
+    ],
+)
+def test_bots_se_redirigen_pero_se_guardan_descartados(ua):
+    pub = PublicacionFactory()
+    resp = _clic(pub, ua=ua)
+    assert resp.status_code == 302
+    evento = Evento.objects.get(id=_click_id(resp))
+    assert evento.estado_atribucion == EstadoAtribucion.DESCARTADO
+    assert evento.motivo_descarte == MotivoDescarte.BOT
+
+
+def test_navegadores_reales_no_son_bots():
+    assert not es_bot(NAVEGADOR)
+    assert not es_bot("Mozilla/5.0 (Linux; Android 13; Cubot X30) AppleWebKit/537.36 Mobile")
+    assert not es_bot(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    )
+
+
+def test_head_se_redirige_y_se_guarda_descartado():
+    pub = PublicacionFactory()
+    resp = _clic(pub, metodo="head")
+    assert resp.status_code == 302
+    evento = Evento.objects.get(id=_click_id(resp))
+    assert evento.estado_atribucion == EstadoAtribucion.DESCARTADO
+    assert evento.motivo_descarte == MotivoDescarte.HEAD
+
+
+def test_repeticion_de_la_misma_ip_en_una_hora_es_duplicado():
+    pub = PublicacionFactory()
+    ip = _ip()
+    primero = Evento.objects.get(id=_click_id(_clic(pub, ip=ip)))
+    segundo = Evento.objects.get(id=_click_id(_clic(pub, ip=ip)))
+    otra_ip = Evento.objects.get(id=_click_id(_clic(pub, ip=_ip())))
+    otra_pub = Evento.objects.get(id=_click_id(_clic(PublicacionFactory(), ip=ip)))
+
+    assert primero.estado_atribucion == EstadoAtribucion.PENDIENTE
+    assert segundo.estado_atribucion == EstadoAtribucion.DESCARTADO
+    assert segundo.motivo_descarte == MotivoDescarte.DUPLICADO
+    assert otra_ip.estado_atribucion == EstadoAtribucion.PENDIENTE
+    assert otra_pub.estado_atribucion == EstadoAtribucion.PENDIENTE
+
+
+def test_un_bot_no_consume_la_ventana_de_duplicados():
+    pub = PublicacionFactory()
+    ip = _ip()
+    _clic(pub, ip=ip, ua="Twitterbot/1.0")
+    humano = Evento.objects.get(id=_click_id(_clic(pub, ip=ip)))
+    assert humano.estado_atribucion == EstadoAtribucion.PENDIENTE
+
+
+# A TCP port with nothing listening: a real, unreachable Redis.
+CACHE_CAIDA = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+def test_sin_redis_la_regla_de_duplicados_usa_la_base():
+    pub = PublicacionFactory()
+    ip = _ip()
+    with override_settings(CACHES=CACHE_CAIDA, RATE_LIMIT_TRACKING="5/m"):
+        primero = _clic(pub, ip=ip)
+        cache_reiniciar_cortacircuitos()
+        segundo = _clic(pub, ip=ip)
+    assert primero.status_code == segundo.status_code == 302
+    assert Evento.objects.get(id=_click_id(primero)).motivo_descarte == ""
+    assert Evento.objects.get(id=_click_id(segundo)).motivo_descarte == MotivoDescarte.DUPLICADO
+
+
+def test_un_click_limitado_no_consume_la_ventana_de_duplicados():
+    pub = PublicacionFactory()
+    ip = _ip()
+    with override_settings(RATE_LIMIT_TRACKING="1/h"):
+        assert _clic(PublicacionFactory(), ip=ip).status_code == 302
+        assert _clic(pub, ip=ip).status_code == 429
+    contado = Evento.objects.get(id=_click_id(_clic(pub, ip=ip)))
+    assert contado.estado_atribucion == EstadoAtribucion.PENDIENTE
+
+
+def test_visitante_id_desde_apc_vid():
+    pub = PublicacionFactory()
+    bueno = Evento.objects.get(id=_click_id(_clic(pub, query="?apc_vid=vis-123")))
+    malo = Evento.objects.get(id=_click_id(_clic(pub, query="?apc_vid=<script>")))
+    assert bueno.visitante_id == "vis-123"
+    assert malo.visitante_id == ""
+
+
+def test_user_agent_se_trunca_a_512():
+    pub = PublicacionFactory()
+    resp = _clic(pub, ua="Mozilla/5.0 " + "x" * 2000)
+    assert len(Evento.objects.get(id=_click_id(resp)).user_agent) == 512
+
+
+def test_publicacion_legada_sin_marca_ni_socio_registra_el_click():
+    pub = PublicacionFactory(marca=None, medio=MedioMarketingFactory(socio=None))
+    evento = Evento.objects.get(id=_click_id(_clic(pub)))
+    assert evento.marca_id is None and evento.socio_id is None
+
+
+def test_la_senal_se_envia_tras_commit_solo_para_clicks_contados(
+    django_capture_on_commit_callbacks,
+):
+    recibidos: list[list] = []
+
+    def receptor(sender, evento_ids, **kwargs):
+        recibidos.append(list(evento_ids))
+
+    eventos_registrados.connect(receptor)
+    try:
+        pub = PublicacionFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            contado = _click_id(_clic(pub))
+            _clic(pub, ua="Googlebot/2.1")
+    finally:
+        eventos_registrados.disconnect(receptor)
+    assert recibidos == [[contado]]
+
+
+def test_cambio_de_url_destino_tras_invalidar_la_cache():
+    pub = PublicacionFactory(url_destino="https://a.example.com/")
+    assert _clic(pub)["Location"].startswith("https://a.example.com/")
+    pub.url_destino = "https://b.example.com/"
+    pub.save()
+    publicacion_cache_invalidar(codigo=pub.codigo)
+    assert _clic(pub)["Location"].startswith("https://b.example.com/")
+
+
+def test_consultas_por_click_con_cache_caliente(django_assert_max_num_queries):
+    pub = PublicacionFactory()
+    _clic(pub)
+    with django_assert_max_num_queries(1):
+        resp = _clic(pub)
+    assert resp.status_code == 302
+
+
+def test_actualizar_url_destino_por_el_servicio_aplica_al_instante(
+    django_capture_on_commit_callbacks,
+):
+    """The catalog service drops the cached destination after commit: no 30 s stale window."""
+    from eventos_medios.services.catalogo import publicacion_actualizar
+
+    pub = PublicacionFactory(url_destino="https://antes.example.com/")
+    assert _clic(pub)["Location"].startswith("https://antes.example.com/")
+    with django_capture_on_commit_callbacks(execute=True):
+        publicacion_actualizar(
+            publicacion=pub, datos={"url_destino": "https://despues.example.com/"}
+        )
+    assert _clic(pub)["Location"].startswith("https://despues.example.com/")

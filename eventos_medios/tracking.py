@@ -1,0 +1,51 @@
+"""The tracking link view, `GET|HEAD /t/<codigo>` (PRODUCT.md §2).
+
+A plain Django view on purpose: no DRF machinery, no session or auth lookups on the hot path.
+It only ever redirects to the publicacion's stored `url_destino`: nothing in the request can
+change the target.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.http import require_http_methods
+
+from alpespartners.api.ratelimit import limite_tracking
+from eventos_medios.services.tracking import PARAMETRO_VISITANTE, click_registrar
+
+
+def ip_cliente(request: HttpRequest) -> str:
+    """The client's IP. `REMOTE_ADDR` unless `NUM_PROXIES` (setting, default 0) trusted reverse
+    proxies append to `X-Forwarded-For`, in which case the address they saw is used."""
+    proxies = int(getattr(settings, "NUM_PROXIES", 0) or 0)
+    if proxies > 0:
+        reenviado = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        direcciones = [d.strip() for d in reenviado.split(",") if d.strip()]
+        if direcciones:
+            return direcciones[-min(proxies, len(direcciones))]
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
+@require_http_methods(["GET", "HEAD"])
+def enlace_tracking(request: HttpRequest, codigo: str) -> HttpResponse:
+    """Record the click and answer 302 to the stored url_destino with `apc_click=<id>`."""
+    resultado = click_registrar(
+        codigo=codigo,
+        ip=ip_cliente(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        es_head=request.method == "HEAD",
+        visitante_id=request.GET.get(PARAMETRO_VISITANTE, ""),
+        limite=limite_tracking(),
+    )
+    if resultado.espera is not None:
+        limitado = JsonResponse(
+            {"detail": "Too many requests; retry later.", "code": "throttled"}, status=429
+        )
+        limitado["Retry-After"] = str(resultado.espera)
+        return limitado
+    if resultado.click is None:
+        return JsonResponse({"detail": "Unknown tracking link.", "code": "not_found"}, status=404)
+    resp = HttpResponseRedirect(resultado.click.url_redireccion)
+    resp["Cache-Control"] = "no-store"
+    return resp
