@@ -1,5 +1,19 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""Routes of the catalogue API v1: /socios/, /marcas/, /medios/, /publicaciones/."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from eventos_medios.api.catalogo import (
+    MarcaViewSet,
+    MedioViewSet,
+    PublicacionViewSet,
+    SocioViewSet,
+)
+
+router = SimpleRouter()
+router.register("socios", SocioViewSet, basename="socio")
+router.register("marcas", MarcaViewSet, basename="marca")
+router.register("medios", MedioViewSet, basename="medio")
+router.register("publicaciones", PublicacionViewSet, basename="publicacion")
+
+urlpatterns: list[URLPattern | URLResolver] = [path("", include(router.urls))]
