@@ -1,1 +1,24 @@
-"""Receivers of eventos_medios' signals: queue attribution once the events are committed."""
+"""Receivers of eventos_medios' signals: queue attribution once the events are committed.
+
+This runs on the tracking hot path (every click), so it only registers an on-commit callback;
+the callback costs at most one Redis round trip and never raises (see
+`comision_recompensa.tasks.atribucion.programar_atribucion`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from comision_recompensa.tasks.atribucion import programar_atribucion
+from eventos_medios.signals import eventos_registrados
+
+
+@receiver(eventos_registrados, dispatch_uid="comision_recompensa.atribuir_eventos_registrados")
+def atribuir_eventos_registrados(sender: Any, evento_ids: list[Any], **kwargs: Any) -> None:
+    """eventos_registrados → attribution queued after commit (immediately if not in a
+    transaction)."""
+    ids = list(evento_ids)
+    transaction.on_commit(lambda: programar_atribucion(evento_ids=ids))
