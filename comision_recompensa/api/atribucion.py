@@ -1,0 +1,210 @@
+"""API of agreements, commissions and rewards (PRODUCT.md §3, §4, §6).
+
+Thin views: parse the input, call one service or selector, serialize the output. Who sees what
+is decided by the scoped selectors (a row outside the caller's scope is a 404); lifecycle
+actions are staff only; illegal transitions come back as 409 with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer, Serializer
+from rest_framework.views import APIView
+
+from alpespartners.api.access import alcance_de
+from alpespartners.api.permissions import EsStaff, StaffEscribeResto_Lee
+from alpespartners.errors import ErrorValidacion, Prohibido
+from comision_recompensa.api import atribucion_serializers as s
+from comision_recompensa.api.atribucion_filtros import AsociacionFiltro, CreditoFiltro
+from comision_recompensa.models import AsociacionEstrategica, Comision, Recompensa
+from comision_recompensa.selectors.creditos import asociaciones_visibles, creditos_visibles
+from comision_recompensa.selectors.explicacion import credito_explicar
+from comision_recompensa.services.asociaciones import asociacion_actualizar, asociacion_crear
+from comision_recompensa.services.ciclo_vida import (
+    credito_aprobar,
+    credito_revertir,
+    evento_reembolsar,
+)
+from eventos_medios.selectors import eventos_visibles
+
+
+def validar(serializer: Serializer[Any]) -> dict[str, Any]:
+    """Validate input; errors are raised with flat field names (`reglas[1].valor`)."""
+    if not serializer.is_valid():
+        raise ErrorValidacion(s.errores_planos(serializer.errors))
+    return dict(serializer.validated_data)
+
+
+class AsociacionViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet[Any]
+):
+    """Brand–partner agreements with their payment rules. Staff write; brand users read their
+    marcas' agreements; partners read their own."""
+
+    permission_classes = [StaffEscribeResto_Lee]
+    filterset_class = AsociacionFiltro
+    serializer_class = s.AsociacionSerializer
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[AsociacionEstrategica]:
+        return asociaciones_visibles(alcance=alcance_de(self.request.user))
+
+    @extend_schema(request=s.AsociacionEntradaSerializer, responses={201: s.AsociacionSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        datos = validar(s.AsociacionEntradaSerializer(data=request.data))
+        asociacion = asociacion_crear(**datos)
+        return Response(
+            s.AsociacionSerializer(self._recargar(asociacion)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=s.AsociacionActualizarSerializer, responses=s.AsociacionSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        asociacion = self.get_object()
+        parcial = bool(kwargs.get("partial", False))
+        datos = validar(s.AsociacionActualizarSerializer(data=request.data, partial=parcial))
+        asociacion = asociacion_actualizar(asociacion=asociacion, **datos)
+        return Response(s.AsociacionSerializer(self._recargar(asociacion)).data)
+
+    @extend_schema(request=s.AsociacionActualizarSerializer, responses=s.AsociacionSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def _recargar(self, asociacion: AsociacionEstrategica) -> AsociacionEstrategica:
+        return self.get_queryset().get(pk=asociacion.pk)
+
+
+class _CreditoViewSet(viewsets.ReadOnlyModelViewSet[Any]):
+    """Read-only list/detail of one credit model, plus staff lifecycle actions and the
+    explanation."""
+
+    modelo: type[Any]  # Comision or Recompensa
+    serializer_lista: type[BaseSerializer[Any]]
+    serializer_detalle: type[BaseSerializer[Any]]
+    filterset_class = CreditoFiltro
+    ordering = ["-creado_en", "id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        qs = creditos_visibles(modelo=self.modelo, alcance=alcance_de(self.request.user))
+        return qs.order_by("-creado_en", "id")
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action == "list":
+            return self.serializer_lista
+        return self.serializer_detalle
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action in ("aprobar", "revertir"):
+            return [EsStaff()]
+        return [IsAuthenticated()]
+
+    def _aprobar(self, request: Request) -> Response:
+        credito = credito_aprobar(credito=self.get_object(), por=request.user)
+        return Response(self.serializer_detalle(credito).data)
+
+    def _revertir(self, request: Request) -> Response:
+        datos = validar(s.RevertirEntradaSerializer(data=request.data))
+        credito = credito_revertir(
+            credito=self.get_object(), motivo=datos["motivo"], por=request.user
+        )
+        return Response(self.serializer_detalle(credito).data)
+
+    def _explicacion(self, request: Request) -> Response:
+        credito = self.get_object()
+        alcance = alcance_de(request.user)
+        return Response(
+            credito_explicar(credito=credito, segunda_persona=alcance.socio_id == credito.socio_id)
+        )
+
+
+class ComisionViewSet(_CreditoViewSet):
+    """Commissions. Filters: socio, marca, estado, evento, desde, hasta (event time, inclusive)."""
+
+    modelo = Comision
+    serializer_lista = s.ComisionSerializer
+    serializer_detalle = s.ComisionDetalleSerializer
+    serializer_class = s.ComisionDetalleSerializer
+
+    @extend_schema(request=None, responses=s.ComisionDetalleSerializer)
+    @action(detail=True, methods=["post"])
+    def aprobar(self, request: Request, pk: str | None = None) -> Response:
+        """Approve a pending commission (staff). 409 when already approved, paid or reversed."""
+        return self._aprobar(request)
+
+    @extend_schema(request=s.RevertirEntradaSerializer, responses=s.ComisionDetalleSerializer)
+    @action(detail=True, methods=["post"])
+    def revertir(self, request: Request, pk: str | None = None) -> Response:
+        """Reverse a commission (staff); a paid one also gets a clawback adjustment."""
+        return self._revertir(request)
+
+    @extend_schema(responses=s.ExplicacionSerializer)
+    @action(detail=True, methods=["get"])
+    def explicacion(self, request: Request, pk: str | None = None) -> Response:
+        """Why this commission: model, window, touchpoints, rule, agreement, in words."""
+        return self._explicacion(request)
+
+
+class RecompensaViewSet(_CreditoViewSet):
+    """Rewards. Filters: socio, marca, estado, evento, desde, hasta (event time, inclusive)."""
+
+    modelo = Recompensa
+    serializer_lista = s.RecompensaSerializer
+    serializer_detalle = s.RecompensaDetalleSerializer
+    serializer_class = s.RecompensaDetalleSerializer
+
+    @extend_schema(request=None, responses=s.RecompensaDetalleSerializer)
+    @action(detail=True, methods=["post"])
+    def aprobar(self, request: Request, pk: str | None = None) -> Response:
+        """Approve a pending reward (staff). 409 when already approved, paid or reversed."""
+        return self._aprobar(request)
+
+    @extend_schema(request=s.RevertirEntradaSerializer, responses=s.RecompensaDetalleSerializer)
+    @action(detail=True, methods=["post"])
+    def revertir(self, request: Request, pk: str | None = None) -> Response:
+        """Reverse a reward (staff); a paid one also gets a clawback adjustment."""
+        return self._revertir(request)
+
+    @extend_schema(responses=s.ExplicacionSerializer)
+    @action(detail=True, methods=["get"])
+    def explicacion(self, request: Request, pk: str | None = None) -> Response:
+        """Why this reward: model, window, touchpoints, rule, agreement, in words."""
+        return self._explicacion(request)
+
+
+class ReembolsoView(APIView):
+    """`POST /api/v1/eventos/{id}/reembolso/`: a venta was refunded; reverse what it earned.
+    Staff or a user of the event's marca."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ReembolsoEntradaSerializer, responses=s.ReembolsoSerializer)
+    def post(self, request: Request, pk: Any) -> Response:
+        alcance = alcance_de(request.user)
+        evento = get_object_or_404(eventos_visibles(alcance=alcance), pk=pk)
+        if not (alcance.es_staff or evento.marca_id in alcance.marca_ids):
+            raise Prohibido("Only staff or the event's brand may refund it.", codigo="forbidden")
+        datos = validar(s.ReembolsoEntradaSerializer(data=request.data))
+        revertidos = evento_reembolsar(evento=evento, motivo=datos["motivo"], por=request.user)
+        cuerpo = {
+            "evento": evento.pk,
+            "revertidos": [
+                {
+                    "tipo": "comision" if isinstance(c, Comision) else "recompensa",
+                    "id": c.pk,
+                    "socio": c.socio_id,
+                    "monto": c.monto,
+                    "moneda": c.moneda,
+                    "estado": c.estado,
+                }
+                for c in revertidos
+            ],
+        }
+        return Response(s.ReembolsoSerializer(cuerpo).data)
