@@ -1,5 +1,18 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""Routes of the payouts API: /api/v1/pagos/ and the confirmation callback."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .pagos import ConfirmacionPagoView, PagoViewSet
+
+router = SimpleRouter()
+router.register("pagos", PagoViewSet, basename="pago")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "pagos/<uuid:pk>/confirmacion/",
+        ConfirmacionPagoView.as_view(),
+        name="pago-confirmacion",
+    ),
+    *router.urls,
+]
