@@ -1,5 +1,10 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""The seed prototype's commission/reward test routes (PRODUCT.md §7), mounted at the root."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from comision_recompensa.legacy import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("prueba/comision-comando", views.ComisionComando.as_view(), name="legado-comision"),
+    path("prueba/recompensa-comando", views.RecompensaComando.as_view(), name="legado-recompensa"),
+]

@@ -1,0 +1,425 @@
+"""`manage.py cargar_demo`: demo data to explore the product, safe to run any number of times.
+
+Loads (or finds, on later runs) a brand "Alpes Outdoor" (last-click attribution, 30-day
+window), one partner of each tipo with a medio and a publicacion each, an agreement per
+partner with its payment rules, three logins and a few hundred events spread over the last 30
+days (clicks, interactions, leads and sales of 150 visitors), attributed on the spot.
+
+Everything has a fixed id or natural key, so a second run creates nothing: rows that exist are
+left as they are. Credentials: the staff user `admin` gets a random password printed on the run
+that creates it (later runs say it exists; `--restablecer-admin` sets and prints a new one);
+the brand and partner logins authenticate by token, and their tokens (stable across runs) are
+printed every time.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandParser
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from alpespartners.comandos import ComandoOperador, Resumen
+from comision_recompensa.models import (
+    AsociacionEstrategica,
+    Comision,
+    Modalidad,
+    Recompensa,
+    ReglaPago,
+    TipoAsociacion,
+)
+from eventos_medios.models import (
+    Evento,
+    Marca,
+    MedioMarketing,
+    ModeloAtribucion,
+    Plataforma,
+    Publicacion,
+    Socio,
+    TipoEvento,
+    TipoPublicacion,
+    TipoSocio,
+)
+from eventos_medios.services.ingesta import ALCANCE_INTERNO, eventos_registrar_lote
+
+# Every demo id derives from this namespace (uuid5), so runs agree on them.
+ESPACIO_DEMO = uuid.UUID("6f1d2a2e-6a0b-4d8e-9a51-a1e5d3f0c0de")
+MONEDA = "EUR"
+SITIO = "https://alpes-outdoor.example.com"
+VISITANTES = 150
+SEMILLA = 20250907
+USUARIO_ADMIN = "admin"
+USUARIO_MARCA = "alpes-outdoor"
+USUARIO_SOCIO = "demo-afiliado"
+LOTE_DEMO = 100  # events per ingestion / attribution call (one progress step)
+
+
+def id_demo(nombre: str) -> uuid.UUID:
+    """The fixed id of demo object `nombre`."""
+    return uuid.uuid5(ESPACIO_DEMO, nombre)
+
+
+@dataclass(frozen=True)
+class SocioDemo:
+    tipo: str
+    nombre: str
+    plataforma: str
+    tipo_publicacion: str
+    asociacion: str
+    reglas: tuple[dict[str, Any], ...]
+
+
+def _regla(tipo_evento: str, modalidad: str, valor: str, tope: str | None = None) -> dict[str, Any]:
+    return {
+        "tipo_evento": tipo_evento,
+        "modalidad": modalidad,
+        "valor": Decimal(valor),
+        "moneda": MONEDA,
+        "tope": Decimal(tope) if tope else None,
+    }
+
+
+_VENTA_10 = _regla(TipoEvento.VENTA, Modalidad.PORCENTAJE, "10.00", tope="50.00")
+_LEAD_FIJO = _regla(TipoEvento.LEAD, Modalidad.FIJO, "2.00")
+
+SOCIOS_DEMO: tuple[SocioDemo, ...] = (
+    SocioDemo(
+        TipoSocio.AFILIADO,
+        "Cumbres Blog (afiliado)",
+        Plataforma.BLOG,
+        TipoPublicacion.ARTICULO,
+        TipoAsociacion.PROGRAMA_AFILIADOS,
+        (_VENTA_10, _LEAD_FIJO, _regla(TipoEvento.CLICK, Modalidad.FIJO, "0.05")),
+    ),
+    SocioDemo(
+        TipoSocio.INFLUENCER,
+        "Laura Trail (influencer)",
+        Plataforma.INSTAGRAM,
+        TipoPublicacion.REEL,
+        TipoAsociacion.CAMPANIA,
+        (_regla(TipoEvento.VENTA, Modalidad.PORCENTAJE, "8.00", tope="40.00"), _LEAD_FIJO),
+    ),
+    SocioDemo(
+        TipoSocio.CREADOR_CONTENIDO,
+        "Ruta Andina (creador de contenido)",
+        Plataforma.YOUTUBE,
+        TipoPublicacion.VIDEO,
+        TipoAsociacion.COLABORACION_DIRECTA,
+        (_regla(TipoEvento.VENTA, Modalidad.PORCENTAJE, "7.50", tope="30.00"), _LEAD_FIJO),
+    ),
+    SocioDemo(
+        TipoSocio.EMBAJADOR,
+        "Mateo Cumbre (embajador)",
+        Plataforma.TIKTOK,
+        TipoPublicacion.HISTORIA,
+        TipoAsociacion.PROGRAMA_LEALTAD,
+        (_regla(TipoEvento.VENTA, Modalidad.FIJO, "5.00"),),
+    ),
+    SocioDemo(
+        TipoSocio.SOCIO_B2B,
+        "Refugios del Norte (socio B2B)",
+        Plataforma.SITIO_WEB,
+        TipoPublicacion.BANNER,
+        TipoAsociacion.ALIANZA_B2B,
+        (_regla(TipoEvento.VENTA, Modalidad.PORCENTAJE, "12.00", tope="80.00"), _LEAD_FIJO),
+    ),
+    SocioDemo(
+        TipoSocio.INTEGRADOR_SAAS,
+        "ReservaFácil (integrador SaaS)",
+        Plataforma.SITIO_WEB,
+        TipoPublicacion.OTRO,
+        TipoAsociacion.ALIANZA_B2B,
+        (_VENTA_10, _regla(TipoEvento.REGISTRO, Modalidad.FIJO, "3.00")),
+    ),
+)
+
+
+class Command(ComandoOperador):
+    help = (
+        'Load demo data to explore the product: the brand "Alpes Outdoor" (last-click,\n'
+        "30-day window), one partner of each tipo with a medio, a publicacion, an agreement and\n"
+        "its payment rules, three logins (staff `admin`, brand `alpes-outdoor`, partner\n"
+        "`demo-afiliado`) and a few hundred events over the last 30 days, attributed at once.\n"
+        "\n"
+        "Use it on a fresh install or a development database. It is idempotent: rows that\n"
+        "exist are left as they are, so a second run adds nothing. It prints the logins: the\n"
+        "`admin` password only on the run that creates it (or with --restablecer-admin), the\n"
+        "API tokens every time."
+    )
+    ejemplos = """
+  # load everything (run it again at any time: nothing is duplicated)
+  python manage.py cargar_demo
+  # catalogue and logins only, no events
+  python manage.py cargar_demo --sin-eventos
+  # forgot the admin password? print a new one
+  python manage.py cargar_demo --restablecer-admin --quiet
+"""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--restablecer-admin",
+            action="store_true",
+            help="Set a new random password for the staff user `admin` and print it.",
+        )
+        parser.add_argument(
+            "--sin-eventos",
+            action="store_true",
+            help="Skip the generated events (catalogue, agreements and logins only).",
+        )
+
+    def handle(self, *args: Any, **opciones: Any) -> None:
+        resumen = Resumen("cargar_demo")
+        with transaction.atomic():
+            marca = self._marca()
+            socios = [self._socio(marca, datos) for datos in SOCIOS_DEMO]
+            credenciales = self._usuarios(marca, socios[0], opciones["restablecer_admin"])
+        nuevos = 0 if opciones["sin_eventos"] else self._eventos(marca, socios)
+
+        comisiones = Comision.objects.filter(evento__marca=marca)
+        recompensas = Recompensa.objects.filter(evento__marca=marca)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        for linea in credenciales:
+            self.stdout.write(f"  {linea}")
+        resumen.fijar("marca", 1)
+        resumen.fijar("socios", len(socios))
+        resumen.fijar("publicaciones", Publicacion.objects.filter(marca=marca).count())
+        resumen.fijar("eventos added", nuevos)
+        resumen.fijar("eventos", Evento.objects.filter(marca=marca).count())
+        resumen.fijar("comisiones", comisiones.count())
+        resumen.fijar("recompensas", recompensas.count())
+        resumen.etiqueta_dinero = "money credited"
+        for qs in (comisiones, recompensas):
+            resumen.sumar_todo(
+                qs.exclude(moneda="")
+                .values("moneda")
+                .annotate(total=Sum("monto"))
+                .values_list("moneda", "total")
+            )
+        resumen.notas.append(f"marca id: {marca.pk}")
+        resumen.imprimir(self)
+
+    # --- Catalogue ---------------------------------------------------------------------
+    def _marca(self) -> Marca:
+        marca, _ = Marca.objects.get_or_create(
+            pk=id_demo("marca"),
+            defaults={
+                "nombre": "Alpes Outdoor",
+                "sitio_web": SITIO,
+                "modelo_atribucion": ModeloAtribucion.ULTIMO_CLIC,
+                "ventana_atribucion_dias": 30,
+            },
+        )
+        return marca
+
+    def _socio(self, marca: Marca, datos: SocioDemo) -> Socio:
+        socio, _ = Socio.objects.get_or_create(
+            pk=id_demo(f"socio-{datos.tipo}"),
+            defaults={
+                "nombre": datos.nombre,
+                "tipo": datos.tipo,
+                "email": f"{datos.tipo.replace('_', '-')}@partners.example.com",
+            },
+        )
+        medio, _ = MedioMarketing.objects.get_or_create(
+            pk=id_demo(f"medio-{datos.tipo}"),
+            defaults={
+                "socio": socio,
+                "plataforma": datos.plataforma,
+                "nombre": f"{datos.nombre.split(' (')[0]} · {datos.plataforma}",
+            },
+        )
+        Publicacion.objects.get_or_create(
+            pk=id_demo(f"publicacion-{datos.tipo}"),
+            defaults={
+                "medio": medio,
+                "marca": marca,
+                "tipo": datos.tipo_publicacion,
+                "titulo": f"Temporada de montaña con {datos.nombre.split(' (')[0]}",
+                "url_destino": f"{SITIO}/temporada?socio={datos.tipo}",
+                "publicada_en": timezone.now() - timedelta(days=45),
+            },
+        )
+        asociacion, creada = AsociacionEstrategica.objects.get_or_create(
+            pk=id_demo(f"asociacion-{datos.tipo}"),
+            defaults={
+                "marca": marca,
+                "socio": socio,
+                "tipo": datos.asociacion,
+                "dias_retencion": 14,
+                "vigencia_inicio": date(2020, 1, 1),
+            },
+        )
+        if creada:
+            for regla in datos.reglas:
+                ReglaPago.objects.create(
+                    pk=id_demo(f"regla-{datos.tipo}-{regla['tipo_evento']}"),
+                    asociacion=asociacion,
+                    **regla,
+                )
+        return socio
+
+    def _usuarios(self, marca: Marca, afiliado: Socio, restablecer_admin: bool) -> list[str]:
+        modelo = get_user_model()
+        lineas: list[str] = []
+        admin, creado = modelo.objects.get_or_create(
+            username=USUARIO_ADMIN,
+            defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True},
+        )
+        if creado or restablecer_admin:
+            clave = secrets.token_urlsafe(12)
+            admin.set_password(clave)
+            admin.is_staff = admin.is_superuser = True
+            admin.save()
+            lineas.append(f"staff user: {USUARIO_ADMIN} / {clave}  (admin at /admin/)")
+        else:
+            lineas.append(
+                f"staff user: {USUARIO_ADMIN} exists, password unchanged "
+                "(`manage.py cargar_demo --restablecer-admin` prints a new one)"
+            )
+        lineas.append(f"staff token: {self._token(admin)}")
+
+        usuario_marca = self._usuario_token(USUARIO_MARCA)
+        marca.usuarios.add(usuario_marca)
+        lineas.append(f"brand user {USUARIO_MARCA} token: {self._token(usuario_marca)}")
+
+        usuario_socio = self._usuario_token(USUARIO_SOCIO)
+        if afiliado.usuario_id is None:
+            afiliado.usuario = usuario_socio
+            afiliado.save(update_fields=["usuario", "actualizado_en"])
+        lineas.append(f"partner user {USUARIO_SOCIO} token: {self._token(usuario_socio)}")
+        return lineas
+
+    @staticmethod
+    def _usuario_token(username: str) -> Any:
+        usuario, creado = get_user_model().objects.get_or_create(username=username)
+        if creado:
+            usuario.set_unusable_password()
+            usuario.save(update_fields=["password"])
+        return usuario
+
+    @staticmethod
+    def _token(usuario: Any) -> str:
+        token, _ = Token.objects.get_or_create(user=usuario)
+        return str(token.key)
+
+    # --- Events --------------------------------------------------------------------------
+    def _eventos(self, marca: Marca, socios: list[Socio]) -> int:
+        """Ingest and attribute the demo events that are not stored yet; return how many."""
+        cuerpos = self._faltantes(generar_eventos(marca=marca, socios=socios, ahora=timezone.now()))
+        if not cuerpos:
+            if self.detallar:
+                self.stdout.write("Demo events already loaded: none added.")
+            return 0
+        ids: list[str] = []
+        barra = self.barra(total=2 * len(cuerpos), desc="cargar_demo", unit="ev")
+        try:
+            for inicio in range(0, len(cuerpos), LOTE_DEMO):
+                lote = cuerpos[inicio : inicio + LOTE_DEMO]
+                resultado = eventos_registrar_lote(eventos=lote, alcance=ALCANCE_INTERNO)
+                ids += [r["id"] for r in resultado if r["estado"] == "creado"]
+                barra.update(len(lote))
+            for inicio in range(0, len(cuerpos), LOTE_DEMO):
+                _atribuir(ids[inicio : inicio + LOTE_DEMO])
+                barra.update(len(cuerpos[inicio : inicio + LOTE_DEMO]))
+        finally:
+            barra.close()
+        estados = Counter(
+            Evento.objects.filter(pk__in=ids).values_list("estado_atribucion", flat=True)
+        )
+        resumen = ", ".join(f"{n} {estado}" for estado, n in sorted(estados.items()))
+        if self.detallar:
+            self.stdout.write(f"Loaded {len(ids)} demo events ({resumen}).")
+        return len(ids)
+
+    @staticmethod
+    def _faltantes(cuerpos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The bodies whose event is not stored yet (a run interrupted between batches is
+        completed by the next one)."""
+        existentes = {
+            str(pk)
+            for pk in Evento.objects.filter(pk__in=[c["id"] for c in cuerpos]).values_list(
+                "pk", flat=True
+            )
+        }
+        return [c for c in cuerpos if c["id"] not in existentes]
+
+
+def _atribuir(ids: list[str]) -> None:
+    """Attribute the events now, when the attribution service exists. They were announced on
+    commit too, so eager Celery or a running worker may have done it already (a no-op then);
+    without attribution they stay pendiente until a worker picks them up."""
+    try:
+        from comision_recompensa.services.atribucion import eventos_atribuir
+    except ImportError:  # pragma: no cover - attribution not installed
+        return
+    eventos_atribuir(evento_ids=ids)
+
+
+def generar_eventos(*, marca: Marca, socios: list[Socio], ahora: datetime) -> list[dict[str, Any]]:
+    """A deterministic few hundred event bodies for the ingestion service: each visitor
+    clicks one or two partners' publicaciones; some interact, leave a lead, register or buy
+    (a venta carries valor and a unique order reference; it names no partner, so attribution
+    finds it by visitante_id)."""
+    azar = random.Random(SEMILLA)
+    publicaciones = {s.pk: id_demo(f"publicacion-{s.tipo}") for s in socios}
+    cuerpos: list[dict[str, Any]] = []
+
+    def agregar(tipo: str, momento: datetime, visitante: str, **extra: Any) -> None:
+        cuerpos.append(
+            {
+                "id": str(id_demo(f"evento-{len(cuerpos)}")),
+                "tipo": tipo,
+                "marca": str(marca.pk),
+                "ocurrido_en": momento.isoformat(),
+                "visitante_id": visitante,
+                **extra,
+            }
+        )
+
+    for n in range(VISITANTES):
+        visitante = f"demo-visitante-{n:04d}"
+        momento = ahora - timedelta(days=azar.uniform(1, 30))
+        tocados = azar.sample(socios, k=azar.choice((1, 1, 2)))
+        for socio in tocados:
+            momento += timedelta(minutes=azar.randint(1, 600))
+            agregar(TipoEvento.CLICK, momento, visitante, publicacion=str(publicaciones[socio.pk]))
+            if azar.random() < 0.25:
+                momento += timedelta(minutes=azar.randint(1, 30))
+                agregar(
+                    TipoEvento.INTERACCION,
+                    momento,
+                    visitante,
+                    publicacion=str(publicaciones[socio.pk]),
+                )
+        destino = azar.random()
+        momento += timedelta(minutes=azar.randint(5, 240))
+        if destino < 0.30:
+            agregar(TipoEvento.LEAD, momento, visitante)
+        elif destino < 0.40:
+            agregar(TipoEvento.REGISTRO, momento, visitante)
+        elif destino < 0.65:
+            valor = Decimal(azar.randint(3000, 60000)) / 100
+            agregar(
+                TipoEvento.VENTA,
+                momento,
+                visitante,
+                valor=str(valor),
+                moneda=MONEDA,
+                referencia_externa=f"DEMO-PEDIDO-{n:04d}",
+            )
+    # Nothing in the future: the ingestion service refuses events ahead of now.
+    for cuerpo in cuerpos:
+        if datetime.fromisoformat(cuerpo["ocurrido_en"]) > ahora:
+            cuerpo["ocurrido_en"] = ahora.isoformat()
+    return cuerpos

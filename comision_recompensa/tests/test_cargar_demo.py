@@ -1,0 +1,117 @@
+"""`manage.py cargar_demo` loads a usable demo and running it again adds nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+from comision_recompensa.management.commands.cargar_demo import id_demo
+from comision_recompensa.models import (
+    AsociacionEstrategica,
+    Comision,
+    Recompensa,
+    ReglaPago,
+)
+from eventos_medios.models import (
+    EstadoAtribucion,
+    Evento,
+    Marca,
+    MedioMarketing,
+    ModeloAtribucion,
+    Publicacion,
+    Socio,
+    TipoEvento,
+    TipoSocio,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MODELOS = (
+    Marca,
+    Socio,
+    MedioMarketing,
+    Publicacion,
+    AsociacionEstrategica,
+    ReglaPago,
+    Evento,
+    Comision,
+    Recompensa,
+    Token,
+)
+
+
+def _cargar(*args: str) -> str:
+    salida = io.StringIO()
+    call_command("cargar_demo", *args, stdout=salida)
+    return salida.getvalue()
+
+
+def _conteos() -> dict[str, int]:
+    conteos = {m.__name__: m.objects.count() for m in MODELOS}
+    conteos["usuarios"] = get_user_model().objects.count()
+    return conteos
+
+
+def test_carga_la_demo_y_una_segunda_vez_no_duplica_nada():
+    primera = _cargar()
+    antes = _conteos()
+
+    marca = Marca.objects.get()
+    assert marca.nombre == "Alpes Outdoor"
+    assert marca.modelo_atribucion == ModeloAtribucion.ULTIMO_CLIC
+    assert {s.tipo for s in Socio.objects.all()} == set(TipoSocio.values)
+    for socio in Socio.objects.all():
+        assert socio.medios.count() == 1
+        assert Publicacion.objects.filter(medio__socio=socio, marca=marca).count() == 1
+        asociacion = AsociacionEstrategica.objects.get(socio=socio, marca=marca)
+        assert asociacion.reglas.exists()
+    afiliado = Socio.objects.get(tipo=TipoSocio.AFILIADO)
+    assert ReglaPago.objects.filter(
+        asociacion__socio=afiliado, tipo_evento=TipoEvento.CLICK
+    ).exists()
+    venta = ReglaPago.objects.get(asociacion__socio=afiliado, tipo_evento=TipoEvento.VENTA)
+    assert venta.tope is not None
+
+    assert 200 <= antes["Evento"] <= 1000
+    tipos = set(Evento.objects.values_list("tipo", flat=True))
+    assert {TipoEvento.CLICK, TipoEvento.LEAD, TipoEvento.VENTA} <= tipos
+    assert not Evento.objects.filter(estado_atribucion=EstadoAtribucion.PENDIENTE).exists()
+    assert antes["Comision"] > 0 and antes["Recompensa"] > 0
+
+    usuarios = get_user_model().objects
+    admin = usuarios.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    clave = re.search(r"staff user: admin / (\S+)", primera)
+    assert clave and admin.check_password(clave.group(1))
+    marca_token = Token.objects.get(user__username="alpes-outdoor").key
+    socio_token = Token.objects.get(user__username="demo-afiliado").key
+    assert marca_token in primera and socio_token in primera
+    assert marca.usuarios.filter(username="alpes-outdoor").exists()
+    assert afiliado.usuario.username == "demo-afiliado"
+
+    segunda = _cargar()
+    assert _conteos() == antes
+    assert "admin exists" in segunda and clave.group(1) not in segunda
+    assert marca_token in segunda and socio_token in segunda  # stable tokens
+    admin.refresh_from_db()
+    assert admin.check_password(clave.group(1))
+
+
+def test_restablecer_admin_imprime_una_clave_nueva():
+    _cargar("--sin-eventos")
+    salida = _cargar("--sin-eventos", "--restablecer-admin")
+    clave = re.search(r"staff user: admin / (\S+)", salida)
+    assert clave
+    assert get_user_model().objects.get(username="admin").check_password(clave.group(1))
+    assert not Evento.objects.exists()
+
+
+def test_los_ids_son_fijos():
+    _cargar("--sin-eventos")
+    assert Marca.objects.filter(pk=id_demo("marca")).exists()
+    assert Socio.objects.filter(pk=id_demo("socio-afiliado")).exists()
