@@ -1,5 +1,10 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""The admin dashboard, mounted at /admin/tablero/ (staff only through admin_view)."""
 
-from django.urls import URLPattern, URLResolver
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from comision_recompensa.dashboard import tablero_view
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", admin.site.admin_view(tablero_view), name="admin-tablero"),
+]

@@ -1,5 +1,20 @@
-"""URL routes (filled in by the feature that owns this module)."""
+"""Reports and CSV exports (mounted under /api/v1/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path, re_path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from comision_recompensa.api import reportes
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reportes/resumen/", reportes.ResumenView.as_view(), name="reporte-resumen"),
+    path("reportes/serie/", reportes.SerieView.as_view(), name="reporte-serie"),
+    path(
+        "reportes/publicaciones/",
+        reportes.RendimientoPublicacionesView.as_view(),
+        name="reporte-publicaciones",
+    ),
+    re_path(
+        r"^exportaciones/(?P<recurso>eventos|comisiones|recompensas|pagos)/$",
+        reportes.ExportacionView.as_view(),
+        name="exportacion",
+    ),
+]

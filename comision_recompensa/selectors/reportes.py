@@ -1,0 +1,626 @@
+"""Reports: aggregates over events and credits, computed in the database and scoped by access.
+
+Definitions used by every report (the API and the admin dashboard show the same numbers):
+
+- **Period**: `desde` (inclusive) and `hasta` (exclusive) bound the event's `ocurrido_en`.
+  Credits (comisiones and recompensas) are placed in the period of the event they pay for, so
+  a statement for November shows the money earned by November's conversions.
+- **Events** are counted by `tipo`, leaving out those discarded at ingestion (bots, duplicate
+  clicks, HEAD requests); those are counted apart as `descartados`.
+- **Unique clicks**: distinct visitors among the (non-discarded) clicks, where a visitor is the
+  click's `visitante_id` when the client sent one, else its salted `ip_hash`; a click with
+  neither counts on its own. Two clicks by the same person, one with a visitor id and one
+  without, may count twice: the figure is an upper bound, as in every cookie-less tracker.
+- **Conversions**: events whose tipo can be paid for (`TIPOS_CONVERSION`: lead, registro,
+  conversion, venta, hito).
+- **Earnings**: the sum of `monto` of credits not `revertida`, per currency (never added across
+  currencies).
+
+Scope (PRODUCT.md §6): staff see everything; a brand user sees its marcas' events and the
+credits on them; a partner sees only events and credits of its own (its statement). A user
+with both links sees the union; a user with none sees zeros.
+
+Queries lean on the denormalised `Evento.socio` / `Evento.marca` and the indexes
+`evento_socio_fecha_idx`, `evento_marca_fecha_idx`, `evento_pub_fecha_idx` and
+`evento_fecha_idx`; credits join their event only when a marca or period filter needs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import (
+    Coalesce,
+    Collate,
+    NullIf,
+    TruncDay,
+    TruncMonth,
+    TruncWeek,
+)
+
+from alpespartners.api.access import Alcance
+from comision_recompensa.models import Comision, EstadoCredito, EstadoPago, Pago, Recompensa
+from eventos_medios.models import (
+    TIPOS_CONVERSION,
+    EstadoAtribucion,
+    Evento,
+    Publicacion,
+    Socio,
+    TipoEvento,
+)
+from eventos_medios.selectors import publicaciones_visibles
+
+Intervalo = Literal["dia", "semana", "mes"]
+INTERVALOS: tuple[str, ...] = ("dia", "semana", "mes")
+
+CERO = Decimal("0.00")
+# Bounded sample for the attribution-lag percentiles where the database has no percentile_cont.
+MUESTRA_LATENCIA_SQLITE = 10_000
+TOP_N = 10
+
+_DESCARTADO = Q(estado_atribucion=EstadoAtribucion.DESCARTADO)
+_TRUNC = {"dia": TruncDay, "semana": TruncWeek, "mes": TruncMonth}
+
+# Clicks that name neither a visitor nor an IP hash: each is its own unique visitor.
+_CLICK_ANONIMO = Q(visitante_id="", ip_hash="")
+
+
+def clave_visitante() -> Any:
+    """The visitor behind a click: visitante_id, else ip_hash (NULL when neither).
+
+    Compared with the "C" collation on PostgreSQL: byte order is all DISTINCT needs and is
+    several times cheaper than a linguistic collation."""
+    clave = Coalesce(
+        NullIf(F("visitante_id"), Value("")),
+        NullIf(F("ip_hash"), Value("")),
+        output_field=CharField(),
+    )
+    return Collate(clave, "C") if connection.vendor == "postgresql" else clave
+
+
+def _unicos(filtro: Q) -> dict[str, Any]:
+    """Aggregates whose sum is the unique visitors among the rows matching `filtro`."""
+    return {
+        "_unicos_con_clave": Count(clave_visitante(), distinct=True, filter=filtro),
+        "_unicos_anonimos": Count("tipo", filter=filtro & _CLICK_ANONIMO),
+    }
+
+
+def _suma_unicos(fila: dict[str, Any]) -> int:
+    return int(fila["_unicos_con_clave"] or 0) + int(fila["_unicos_anonimos"] or 0)
+
+
+class _Percentil(Aggregate):
+    """PostgreSQL `percentile_cont(f) WITHIN GROUP (ORDER BY expr)` (interpolated)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraccion)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expresion: Any, *, fraccion: float, **extra: Any) -> None:
+        # `fraccion` comes from code, never from input; float() keeps it a plain literal.
+        super().__init__(expresion, fraccion=float(fraccion), **extra)
+
+
+# --- Scoped base querysets ----------------------------------------------------------------------
+
+
+def _q_alcance(alcance: Alcance, *, prefijo: str = "") -> Q | None:
+    """Row filter for `alcance` (None: no filter, staff). `prefijo` reaches the event's marca."""
+    if alcance.es_staff:
+        return None
+    q = Q(pk__in=[])
+    if alcance.marca_ids:
+        q |= Q(**{f"{prefijo}marca_id__in": alcance.marca_ids})
+    if alcance.socio_id:
+        q |= Q(socio_id=alcance.socio_id)
+    return q
+
+
+def eventos_reporte(
+    *,
+    alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> QuerySet[Evento]:
+    """Events visible to `alcance` within the filters, unordered (ready to aggregate)."""
+    qs = Evento.objects.all()
+    q = _q_alcance(alcance)
+    if q is not None:
+        qs = qs.filter(q)
+    if marca_id is not None:
+        qs = qs.filter(marca_id=marca_id)
+    if socio_id is not None:
+        qs = qs.filter(socio_id=socio_id)
+    if desde is not None:
+        qs = qs.filter(ocurrido_en__gte=desde)
+    if hasta is not None:
+        qs = qs.filter(ocurrido_en__lt=hasta)
+    return qs.order_by()
+
+
+def creditos_reporte(
+    modelo: type[Comision] | type[Recompensa],
+    *,
+    alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> QuerySet[Any]:
+    """Comisiones or recompensas visible to `alcance`, filtered by their event's marca/date."""
+    qs: QuerySet[Any] = modelo.objects.all()
+    q = _q_alcance(alcance, prefijo="evento__")
+    if q is not None:
+        qs = qs.filter(q)
+    if marca_id is not None:
+        qs = qs.filter(evento__marca_id=marca_id)
+    if socio_id is not None:
+        qs = qs.filter(socio_id=socio_id)
+    if desde is not None:
+        qs = qs.filter(evento__ocurrido_en__gte=desde)
+    if hasta is not None:
+        qs = qs.filter(evento__ocurrido_en__lt=hasta)
+    return qs.order_by()
+
+
+def pagos_reporte(
+    *,
+    alcance: Alcance,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> QuerySet[Pago]:
+    """Pagos visible to `alcance`: staff all, a partner its own. A Pago is per partner and spans
+    brands, so brand users see none. The period bounds `creado_en`."""
+    qs = Pago.objects.all()
+    if not alcance.es_staff:
+        qs = qs.filter(socio_id=alcance.socio_id) if alcance.socio_id else qs.none()
+    if socio_id is not None:
+        qs = qs.filter(socio_id=socio_id)
+    if desde is not None:
+        qs = qs.filter(creado_en__gte=desde)
+    if hasta is not None:
+        qs = qs.filter(creado_en__lt=hasta)
+    return qs.order_by()
+
+
+# --- Building blocks ------------------------------------------------------------------------------
+
+
+def _conteos_por_tipo(eventos: QuerySet[Evento]) -> tuple[dict[str, int], int, int]:
+    """(counts of non-discarded events by tipo, discarded count, unique clicks).
+
+    One aggregate row from one pass that reads only columns of `evento_socio_fecha_idx`, so a
+    partner's statement is an index-only scan (counting `tipo`, never `id`, keeps the heap out
+    of it)."""
+    vivo = ~_DESCARTADO
+    fila = eventos.aggregate(
+        **{f"n_{tipo}": Count("tipo", filter=Q(tipo=tipo) & vivo) for tipo in TipoEvento.values},
+        descartados=Count("tipo", filter=_DESCARTADO),
+        **_unicos(Q(tipo=TipoEvento.CLICK) & vivo),
+    )
+    conteos = {tipo: int(fila[f"n_{tipo}"] or 0) for tipo in TipoEvento.values}
+    return conteos, int(fila["descartados"] or 0), _suma_unicos(fila)
+
+
+def _resumen_creditos(qs: QuerySet[Any]) -> dict[str, Any]:
+    """Count per estado and amount per currency and estado."""
+    cantidad = dict.fromkeys(EstadoCredito.values, 0)
+    monto: dict[str, dict[str, Decimal]] = {}
+    for fila in qs.values("estado", "moneda").annotate(n=Count("id"), total=Sum("monto")):
+        cantidad[fila["estado"]] += fila["n"]
+        por_estado = monto.setdefault(fila["moneda"], dict.fromkeys(EstadoCredito.values, CERO))
+        por_estado[fila["estado"]] += fila["total"] or CERO
+    return {"cantidad": cantidad, "monto": monto}
+
+
+def _sumar_dinero(*partes: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]:
+    total: dict[str, dict[str, Decimal]] = {}
+    for parte in partes:
+        for moneda, por_estado in parte.items():
+            destino = total.setdefault(moneda, dict.fromkeys(EstadoCredito.values, CERO))
+            for estado, monto in por_estado.items():
+                destino[estado] += monto
+    return total
+
+
+def _tasa(numerador: int, denominador: int) -> float | None:
+    return round(numerador / denominador, 4) if denominador else None
+
+
+def _como_fecha(valor: dt.datetime | dt.date) -> dt.date:
+    return valor.date() if isinstance(valor, dt.datetime) else valor
+
+
+def _inicio_periodo(fecha: dt.date, intervalo: str) -> dt.date:
+    if intervalo == "semana":
+        return fecha - dt.timedelta(days=fecha.weekday())
+    if intervalo == "mes":
+        return fecha.replace(day=1)
+    return fecha
+
+
+def _siguiente_periodo(fecha: dt.date, intervalo: str) -> dt.date:
+    if intervalo == "semana":
+        return fecha + dt.timedelta(days=7)
+    if intervalo == "mes":
+        return (fecha.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return fecha + dt.timedelta(days=1)
+
+
+def periodos(*, intervalo: str, desde: dt.datetime, hasta: dt.datetime) -> list[dt.date]:
+    """Every period start from the one holding `desde` up to (excluding) `hasta`."""
+    fecha = _inicio_periodo(_como_fecha(desde), intervalo)
+    resultado: list[dt.date] = []
+    while dt.datetime.combine(fecha, dt.time.min, tzinfo=dt.UTC) < hasta:
+        resultado.append(fecha)
+        fecha = _siguiente_periodo(fecha, intervalo)
+    return resultado
+
+
+# --- Reports --------------------------------------------------------------------------------------
+
+
+def resumen(
+    *,
+    alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Totals for one scope and period: events by tipo, unique clicks, conversions, and the
+    comisiones and recompensas by estado (count, and money per currency). For a partner this
+    is its statement. Three aggregate queries."""
+    filtros: dict[str, Any] = {
+        "marca_id": marca_id,
+        "socio_id": socio_id,
+        "desde": desde,
+        "hasta": hasta,
+    }
+    conteos, descartados, unicos = _conteos_por_tipo(eventos_reporte(alcance=alcance, **filtros))
+    conversiones = sum(conteos[t] for t in TIPOS_CONVERSION)
+    comisiones = _resumen_creditos(creditos_reporte(Comision, alcance=alcance, **filtros))
+    recompensas = _resumen_creditos(creditos_reporte(Recompensa, alcance=alcance, **filtros))
+    return {
+        "eventos": conteos,
+        "eventos_total": sum(conteos.values()),
+        "descartados": descartados,
+        "clicks_unicos": unicos,
+        "conversiones": conversiones,
+        "tasa_conversion": _tasa(conversiones, conteos[TipoEvento.CLICK]),
+        "comisiones": comisiones,
+        "recompensas": recompensas,
+        "dinero": _sumar_dinero(comisiones["monto"], recompensas["monto"]),
+    }
+
+
+def serie(
+    *,
+    alcance: Alcance,
+    intervalo: Intervalo | str,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Time series per day, ISO week (Monday) or month (UTC): events by tipo, conversions and
+    earnings per currency. With both `desde` and `hasta` every period in between is present
+    (zeros included); otherwise only periods with data. Two aggregate queries."""
+    if intervalo not in _TRUNC:
+        raise ValueError(f"intervalo must be one of {INTERVALOS}")
+    trunc = _TRUNC[intervalo]
+    filtros: dict[str, Any] = {
+        "marca_id": marca_id,
+        "socio_id": socio_id,
+        "desde": desde,
+        "hasta": hasta,
+    }
+
+    puntos: dict[dt.date, dict[str, Any]] = {}
+
+    def punto(fecha: dt.date) -> dict[str, Any]:
+        if fecha not in puntos:
+            puntos[fecha] = {
+                "periodo": fecha,
+                "eventos": dict.fromkeys(TipoEvento.values, 0),
+                "conversiones": 0,
+                "ganancias": {},
+            }
+        return puntos[fecha]
+
+    if desde is not None and hasta is not None:
+        for fecha in periodos(intervalo=intervalo, desde=desde, hasta=hasta):
+            punto(fecha)
+
+    eventos = (
+        eventos_reporte(alcance=alcance, **filtros)
+        .exclude(_DESCARTADO)
+        .annotate(periodo=trunc("ocurrido_en"))
+        .values("periodo", "tipo")
+        .annotate(n=Count("tipo"))
+    )
+    for fila in eventos:
+        p = punto(_como_fecha(fila["periodo"]))
+        p["eventos"][fila["tipo"]] = fila["n"]
+        if fila["tipo"] in TIPOS_CONVERSION:
+            p["conversiones"] += fila["n"]
+
+    for modelo in (Comision, Recompensa):
+        creditos = (
+            creditos_reporte(modelo, alcance=alcance, **filtros)
+            .exclude(estado=EstadoCredito.REVERTIDA)
+            .annotate(periodo=trunc("evento__ocurrido_en"))
+            .values("periodo", "moneda")
+            .annotate(total=Sum("monto"))
+        )
+        for fila in creditos:
+            ganancias = punto(_como_fecha(fila["periodo"]))["ganancias"]
+            ganancias[fila["moneda"]] = ganancias.get(fila["moneda"], CERO) + fila["total"]
+
+    return [puntos[f] for f in sorted(puntos)]
+
+
+def publicaciones_reporte(
+    *,
+    alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+) -> QuerySet[Publicacion]:
+    """The publicaciones a performance report lists, newest first (paginate this)."""
+    qs = publicaciones_visibles(alcance=alcance)
+    if marca_id is not None:
+        qs = qs.filter(marca_id=marca_id)
+    if socio_id is not None:
+        qs = qs.filter(medio__socio_id=socio_id)
+    return qs.order_by("-creado_en", "id")
+
+
+def rendimiento_publicaciones(
+    *,
+    alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+    publicaciones: Iterable[Publicacion] | None = None,
+) -> list[dict[str, Any]]:
+    """Per publicacion: clicks, unique clicks, conversions and earnings in the period.
+
+    `publicaciones` (e.g. one page of `publicaciones_reporte`) limits the report to those rows;
+    without it every publicacion in scope is listed. Two aggregate queries plus the page."""
+    lista = list(
+        publicaciones
+        if publicaciones is not None
+        else publicaciones_reporte(alcance=alcance, marca_id=marca_id, socio_id=socio_id)
+    )
+    ids = [p.id for p in lista]
+    filtros: dict[str, Any] = {
+        "marca_id": marca_id,
+        "socio_id": socio_id,
+        "desde": desde,
+        "hasta": hasta,
+    }
+
+    metricas: dict[uuid.UUID, dict[str, Any]] = {}
+    if ids:
+        filas = (
+            eventos_reporte(alcance=alcance, **filtros)
+            .filter(publicacion_id__in=ids)
+            .exclude(_DESCARTADO)
+            .values("publicacion_id")
+            .annotate(
+                clicks=Count("tipo", filter=Q(tipo=TipoEvento.CLICK)),
+                conversiones=Count("tipo", filter=Q(tipo__in=TIPOS_CONVERSION)),
+                **_unicos(Q(tipo=TipoEvento.CLICK)),
+            )
+        )
+        metricas = {
+            f["publicacion_id"]: {**f, "clicks_unicos": _suma_unicos(dict(f))} for f in filas
+        }
+
+    ganancias: dict[uuid.UUID, dict[str, Decimal]] = defaultdict(dict)
+    if ids:
+        for modelo in (Comision, Recompensa):
+            creditos = (
+                creditos_reporte(modelo, alcance=alcance, **filtros)
+                .filter(evento__publicacion_id__in=ids)
+                .exclude(estado=EstadoCredito.REVERTIDA)
+                .values("evento__publicacion_id", "moneda")
+                .annotate(total=Sum("monto"))
+            )
+            for fila in creditos:
+                g = ganancias[fila["evento__publicacion_id"]]
+                g[fila["moneda"]] = g.get(fila["moneda"], CERO) + fila["total"]
+
+    resultado = []
+    for pub in lista:
+        m = metricas.get(pub.id, {})
+        resultado.append(
+            {
+                "publicacion_id": pub.id,
+                "codigo": pub.codigo,
+                "titulo": pub.titulo,
+                "marca_id": pub.marca_id,
+                "socio_id": pub.medio.socio_id,
+                "clicks": m.get("clicks", 0),
+                "clicks_unicos": m.get("clicks_unicos", 0),
+                "conversiones": m.get("conversiones", 0),
+                "ganancias": dict(ganancias.get(pub.id, {})),
+            }
+        )
+    return resultado
+
+
+def _latencia_atribucion(eventos: QuerySet[Evento]) -> dict[str, Any]:
+    """p50/p95 of atribuido_en − recibido_en, in seconds, over attributed events."""
+    atribuidos = eventos.filter(atribuido_en__isnull=False)
+    retraso = ExpressionWrapper(F("atribuido_en") - F("recibido_en"), output_field=DurationField())
+    if connection.vendor == "postgresql":
+        fila = atribuidos.aggregate(
+            n=Count("id"),
+            p50=_Percentil(retraso, fraccion=0.5, output_field=DurationField()),
+            p95=_Percentil(retraso, fraccion=0.95, output_field=DurationField()),
+        )
+        return {
+            "muestras": fila["n"],
+            "p50_s": fila["p50"].total_seconds() if fila["p50"] is not None else None,
+            "p95_s": fila["p95"].total_seconds() if fila["p95"] is not None else None,
+        }
+    # Elsewhere: the latest events, a bounded sample, interpolated like percentile_cont.
+    pares = atribuidos.order_by("-ocurrido_en").values_list("recibido_en", "atribuido_en")[
+        :MUESTRA_LATENCIA_SQLITE
+    ]
+    segundos = sorted((a - r).total_seconds() for r, a in pares if a is not None)
+    return {
+        "muestras": len(segundos),
+        "p50_s": _percentil_cont(segundos, 0.5),
+        "p95_s": _percentil_cont(segundos, 0.95),
+    }
+
+
+def _percentil_cont(ordenados: list[float], fraccion: float) -> float | None:
+    """Linear interpolation between the closest ranks, as PostgreSQL's percentile_cont."""
+    if not ordenados:
+        return None
+    posicion = fraccion * (len(ordenados) - 1)
+    bajo = int(posicion)
+    alto = min(bajo + 1, len(ordenados) - 1)
+    return ordenados[bajo] + (ordenados[alto] - ordenados[bajo]) * (posicion - bajo)
+
+
+def tablero(
+    *,
+    alcance: Alcance,
+    desde: dt.datetime,
+    hasta: dt.datetime,
+    marca_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Everything the admin dashboard draws, for one period: events per day by tipo, the
+    click → lead → venta funnel, credits by estado, top partners and publicaciones by money,
+    attribution lag percentiles and Pagos by estado."""
+    filtros: dict[str, Any] = {"marca_id": marca_id, "desde": desde, "hasta": hasta}
+    eventos = eventos_reporte(alcance=alcance, **filtros)
+
+    dias = periodos(intervalo="dia", desde=desde, hasta=hasta)
+    indice = {d: i for i, d in enumerate(dias)}
+    por_tipo = {t: [0] * len(dias) for t in TipoEvento.values}
+    filas = (
+        eventos.exclude(_DESCARTADO)
+        .annotate(dia=TruncDay("ocurrido_en"))
+        .values("dia", "tipo")
+        .annotate(n=Count("id"))
+    )
+    totales = dict.fromkeys(TipoEvento.values, 0)
+    for fila in filas:
+        i = indice.get(_como_fecha(fila["dia"]))
+        if i is not None:
+            por_tipo[fila["tipo"]][i] = fila["n"]
+        totales[fila["tipo"]] += fila["n"]
+
+    clicks, leads, ventas = (
+        totales[TipoEvento.CLICK],
+        totales[TipoEvento.LEAD],
+        totales[TipoEvento.VENTA],
+    )
+
+    creditos: dict[str, dict[str, Any]] = {}
+    top_socios: dict[tuple[Any, str], Decimal] = defaultdict(lambda: CERO)
+    top_pubs: dict[tuple[Any, str], Decimal] = defaultdict(lambda: CERO)
+    for nombre, modelo in (("comisiones", Comision), ("recompensas", Recompensa)):
+        qs = creditos_reporte(modelo, alcance=alcance, **filtros)
+        creditos[nombre] = _resumen_creditos(qs)
+        vivos = qs.exclude(estado=EstadoCredito.REVERTIDA)
+        for fila in (
+            vivos.values("socio_id", "moneda").annotate(total=Sum("monto")).order_by("-total")
+        )[:TOP_N]:
+            top_socios[(fila["socio_id"], fila["moneda"])] += fila["total"]
+        for fila in (
+            vivos.filter(evento__publicacion__isnull=False)
+            .values("evento__publicacion_id", "moneda")
+            .annotate(total=Sum("monto"))
+            .order_by("-total")
+        )[:TOP_N]:
+            top_pubs[(fila["evento__publicacion_id"], fila["moneda"])] += fila["total"]
+
+    nombres_socios = dict(
+        Socio.objects.filter(id__in={k[0] for k in top_socios}).values_list("id", "nombre")
+    )
+    pubs = {
+        p.id: p
+        for p in Publicacion.objects.filter(id__in={k[0] for k in top_pubs}).only(
+            "id", "codigo", "titulo"
+        )
+    }
+
+    pagos = dict.fromkeys(EstadoPago.values, 0)
+    for estado, n in pagos_reporte(alcance=alcance).values_list("estado").annotate(n=Count("id")):
+        pagos[estado] = n
+
+    return {
+        "desde": desde,
+        "hasta": hasta,
+        "dias": dias,
+        "eventos_por_dia": por_tipo,
+        "eventos_totales": totales,
+        "embudo": {
+            "click": clicks,
+            "lead": leads,
+            "venta": ventas,
+            "tasa_click_lead": _tasa(leads, clicks),
+            "tasa_lead_venta": _tasa(ventas, leads),
+            "tasa_click_venta": _tasa(ventas, clicks),
+        },
+        "creditos": creditos,
+        "top_socios": [
+            {"socio_id": s, "nombre": nombres_socios.get(s, str(s)), "moneda": m, "monto": t}
+            for (s, m), t in sorted(top_socios.items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
+        ],
+        "top_publicaciones": [
+            {
+                "publicacion_id": p,
+                "etiqueta": str(pubs[p]) if p in pubs else str(p),
+                "codigo": pubs[p].codigo if p in pubs else "",
+                "moneda": m,
+                "monto": t,
+            }
+            for (p, m), t in sorted(top_pubs.items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
+        ],
+        "latencia_atribucion": _latencia_atribucion(eventos),
+        "pagos": pagos,
+    }
+
+
+__all__ = [
+    "INTERVALOS",
+    "clave_visitante",
+    "creditos_reporte",
+    "eventos_reporte",
+    "pagos_reporte",
+    "periodos",
+    "publicaciones_reporte",
+    "rendimiento_publicaciones",
+    "resumen",
+    "serie",
+    "tablero",
+]
