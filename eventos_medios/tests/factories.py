@@ -16,7 +16,7 @@ class UsuarioFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"usuario{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "clave-segura-123")
+    password = factory.django.Password("clave-segura-123")
 
 
 class StaffFactory(UsuarioFactory):
