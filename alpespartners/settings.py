@@ -8,6 +8,7 @@ Celery worker. With DEBUG off, insecure values make the process refuse to start.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +62,18 @@ PAGOS_BACKOFF_MAX_SEGUNDOS: float = env.float("PAGOS_BACKOFF_MAX_SEGUNDOS", defa
 # Rate limits, "<count>/<s|m|h>"; "0" turns one off. Enforced through the cache (Redis).
 RATE_LIMIT_TRACKING: str = env.str("RATE_LIMIT_TRACKING", default="600/m")
 RATE_LIMIT_INGESTA: str = env.str("RATE_LIMIT_INGESTA", default="6000/m")
+# Same rule as alpespartners.api.ratelimit.parse_limite (kept here so a typo stops start-up
+# instead of turning into 500s at request time; settings cannot import Django-bound modules).
+_LIMITE_VALIDO = re.compile(r"(|0|off|none|\d+\s*/\s*(s|m|h|sec|second|min|minute|hour))", re.ASCII)
+for _nombre, _valor in (
+    ("RATE_LIMIT_TRACKING", RATE_LIMIT_TRACKING),
+    ("RATE_LIMIT_INGESTA", RATE_LIMIT_INGESTA),
+):
+    if not _LIMITE_VALIDO.fullmatch(_valor.strip().lower()):
+        raise ImproperlyConfigured(
+            f'{_nombre}={_valor!r} is not a valid rate limit: expected "<n>/<s|m|h>" '
+            f'(e.g. 600/m) or "0" to turn it off.'
+        )
 
 # Request body cap (PRODUCT.md §2: a body over 1 MB is a 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -130,7 +143,10 @@ else:
     # Fail fast when the database is unreachable so the API can answer 503 instead of hanging.
     _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+    # A `SELECT 1` before the first query of every request that reuses a connection. It
+    # spares the one 503 per worker that a database restart between requests otherwise costs,
+    # for a round trip per request on the hot paths: measured, see bench/README.md.
+    _db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 USANDO_POSTGRES: bool = _db["ENGINE"].startswith("django.db.backends.postg")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -196,10 +212,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 1,
+    # …and retry the connection at once, not after kombu's default 2 s pause.
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
     "visibility_timeout": 3600,
     "global_keyprefix": REDIS_PREFIJO,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# A worker reuses its database connection for this many tasks before reconnecting (read by
+# Celery's Django fixup as `CELERY_DB_REUSE_MAX` from the app config; unset = one per task).
+CELERY_DB_REUSE_MAX: int = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "barrer-eventos-pendientes": {
         "task": "comision_recompensa.tasks.barrer_eventos_pendientes",
@@ -217,7 +240,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "comision_recompensa.tasks.barrer_pagos_pendientes",
         "schedule": timedelta(seconds=60),
     },
+    # Report rollup: past days not summarised (or invalidated) and the last few days.
+    "refrescar-resumen-diario": {
+        "task": "comision_recompensa.tasks.refrescar_resumen_diario",
+        "schedule": timedelta(seconds=env.int("RESUMEN_REFRESCO_SEGUNDOS", default=120)),
+    },
 }
+# Days before today that every rollup refresh rebuilds (late events, changes without signals).
+RESUMEN_VENTANA_DIAS: int = env.int("RESUMEN_VENTANA_DIAS", default=2)
 # Attribution sweep: events still `pendiente` this long after reception are re-queued.
 BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS: int = env.int(
     "BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS", default=10

@@ -2,10 +2,11 @@
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 
-@require_GET
+# HEAD too: load balancers and uptime probes often check with HEAD.
+@require_http_methods(["GET", "HEAD"])
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and database readiness. 200 when the database answers, 503 otherwise."""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
 
 from alpespartners.api.ratelimit import limite_tracking
 from eventos_medios.services.tracking import PARAMETRO_VISITANTE, click_registrar
@@ -27,9 +27,27 @@ def ip_cliente(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "")
 
 
-@require_http_methods(["GET", "HEAD"])
+_METODOS_PERMITIDOS = "GET, HEAD"
+
+
+# Exempt from CSRF: a cross-site POST must get the JSON 405 below, not Django's HTML 403 page
+# (the view never changes state for anything but GET/HEAD, so CSRF protects nothing here).
+@csrf_exempt
 def enlace_tracking(request: HttpRequest, codigo: str) -> HttpResponse:
-    """Record the click and answer 302 to the stored url_destino with `apc_click=<id>`."""
+    """Record the click and answer 302 to the stored url_destino with `apc_click=<id>`.
+
+    Any method other than GET/HEAD is a JSON 405 with `Allow: GET, HEAD`.
+    """
+    if request.method not in ("GET", "HEAD"):
+        no_permitido = JsonResponse(
+            {
+                "detail": f"Method {request.method} not allowed; use GET or HEAD.",
+                "code": "method_not_allowed",
+            },
+            status=405,
+        )
+        no_permitido["Allow"] = _METODOS_PERMITIDOS
+        return no_permitido
     resultado = click_registrar(
         codigo=codigo,
         ip=ip_cliente(request),

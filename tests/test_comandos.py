@@ -34,7 +34,14 @@ from eventos_medios.tests.factories import (
 )
 
 RAIZ = Path(__file__).resolve().parent.parent
-COMANDOS = ("cargar_demo", "reatribuir", "generar_pagos", "enviar_pagos", "pagos_simulado")
+COMANDOS = (
+    "cargar_demo",
+    "reatribuir",
+    "generar_pagos",
+    "enviar_pagos",
+    "pagos_simulado",
+    "refrescar_resumen",
+)
 
 
 def ejecutar(*args: str, **opciones) -> tuple[str, str]:
@@ -102,6 +109,7 @@ def test_help_explica_el_comando_con_ejemplos(comando, capsys):
         ("generar_pagos", "Safe to run"),
         ("enviar_pagos", "PAGOS_URL"),
         ("pagos_simulado", "Never use it in production"),
+        ("refrescar_resumen", "Idempotent"),
     ],
 )
 def test_help_dice_cuando_usarlo(comando, frase, capsys):
@@ -412,3 +420,18 @@ def test_reatribuir_interrumpido_dice_como_reanudar(venta_atribuida):
     assert str(error.value) == (
         f"Interrupted; resume with `manage.py reatribuir --reanudar {pendiente.pk}`."
     )
+
+
+@pytest.mark.django_db
+def test_generar_pagos_redondea_el_dinero_a_centimos():
+    """SQLite sums decimals as floats: the Pago and the printout must still be 24.99."""
+    socio = SocioFactory()
+    for monto in ("8.33", "8.33", "8.33"):
+        comision_aprobada(socio, monto)
+    out, _ = ejecutar("generar_pagos", "--verbosity", "2")
+    assert "1 Pagos generated: 24.99 EUR." in out
+    assert "24.990000" not in out
+    from comision_recompensa.models import Pago
+
+    pago = Pago.objects.get(socio=socio)
+    assert pago.monto == Decimal("24.99") and str(pago.monto) == "24.99"

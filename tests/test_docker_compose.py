@@ -214,3 +214,84 @@ def test_dockerfile_y_dockerignore():
     assert "USER app" in dockerfile
     ignorados = (RAIZ / ".dockerignore").read_text().split()
     assert ".venv" in ignorados and ".git" in ignorados
+
+
+# Every variable settings.py reads, e.g. env.int("NAME", ...) or env("NAME"), over line breaks.
+_LECTURA_ENTORNO = re.compile(r"\benv(?:\.[a-z]+)?\(\s*\"([A-Z][A-Z0-9_]*)\"")
+# Deliberately different from settings' defaults in the compose file (see its comments).
+_DISTINTOS_A_PROPOSITO = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "IP_HASH_SALT",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+}
+
+
+def _variables_de_settings() -> set[str]:
+    return set(_LECTURA_ENTORNO.findall((RAIZ / "alpespartners" / "settings.py").read_text()))
+
+
+def test_se_detectan_las_variables_de_settings():
+    variables = _variables_de_settings()
+    assert {"BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS", "ALLOWED_HOSTS", "CELERY_DB_REUSE_MAX"} <= (
+        variables
+    )
+    assert len(variables) >= 25
+
+
+@pytest.mark.parametrize("servicio", APP)
+def test_cada_variable_de_settings_llega_a_la_app(config, servicio):
+    entorno = config["services"][servicio]["environment"]
+    faltan = sorted(_variables_de_settings() - set(entorno))
+    assert not faltan, f"{servicio} does not pass {faltan}"
+
+
+def test_web_timeout_de_gunicorn_para_exportaciones_largas(config):
+    comando = _lista(config["services"]["web"]["command"])
+    assert "--timeout 300" in comando
+
+
+_VOLCADO = """
+import json
+from django.conf import settings as s
+db = s.DATABASES["default"]
+print(json.dumps({
+    "PAGOS": [s.PAGOS_URL, s.PAGOS_SECRETO, s.PAGOS_TIMEOUT_SEGUNDOS, s.PAGOS_MAX_INTENTOS,
+              s.PAGOS_BACKOFF_BASE_SEGUNDOS, s.PAGOS_BACKOFF_MAX_SEGUNDOS],
+    "RED": [s.NUM_PROXIES, s.CSRF_TRUSTED_ORIGINS, s.PUBLIC_BASE_URL, s.SECURE_HSTS_SECONDS],
+    "DB": [db["CONN_MAX_AGE"], db["OPTIONS"]["connect_timeout"]],
+    "LIMITES": [s.RATE_LIMIT_TRACKING, s.RATE_LIMIT_INGESTA],
+    "CELERY": [s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_DB_REUSE_MAX, s.REDIS_PREFIJO,
+               s.ATRIBUCION_LOTE, s.BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS,
+               str(s.CELERY_BEAT_SCHEDULE["barrer-eventos-pendientes"]["schedule"])],
+    "LOG": s.LOGGING["root"]["level"],
+}, sort_keys=True))
+"""
+
+
+def _volcar_settings(entorno: dict[str, str]) -> dict[str, Any]:
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    r = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + _VOLCADO],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**base, **entorno, "DJANGO_SETTINGS_MODULE": "alpespartners.settings"},
+        cwd=RAIZ,
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_los_valores_por_defecto_del_compose_son_los_de_settings(config):
+    """Passing every variable with its compose default changes nothing against leaving it
+    unset: the `${VAR:-default}` defaults equal settings.py's."""
+    entorno = {
+        k: str(v) for k, v in config["services"]["web"]["environment"].items() if v is not None
+    }
+    minimo = {k: v for k, v in entorno.items() if k in _DISTINTOS_A_PROPOSITO}
+    assert _volcar_settings(entorno) == _volcar_settings(minimo)

@@ -9,6 +9,7 @@ database that cannot be reached is a 503 with Retry-After, never a 500 or a hang
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -89,5 +90,7 @@ def manejar_excepcion(exc: Exception, context: dict[str, Any]) -> Response | Non
         }
         espera = getattr(exc, "wait", None)
         if isinstance(exc, exceptions.Throttled) and espera is not None:
-            respuesta["Retry-After"] = str(int(espera) + 1)
+            # DRF already rounded `wait` up to whole seconds for the message
+            # ("Expected available in N seconds"): the header says the same N.
+            respuesta["Retry-After"] = str(math.ceil(espera))
     return respuesta

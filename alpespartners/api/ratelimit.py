@@ -200,5 +200,6 @@ class LimiteIngesta(BaseThrottle):
         return self._espera is None
 
     def wait(self) -> float | None:
-        # The handler adds one second to DRF's float wait; report one less so it is exact.
-        return None if self._espera is None else float(self._espera - 1)
+        # Whole seconds: DRF's "Expected available in N seconds" and the handler's Retry-After
+        # both show exactly this number.
+        return None if self._espera is None else float(self._espera)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -44,6 +44,10 @@ def validar(serializer: Serializer[Any]) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List agreements you may see (filterable)"),
+    retrieve=extend_schema(summary="One agreement with its payment rules"),
+)
 class AsociacionViewSet(
     mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet[Any]
 ):
@@ -58,7 +62,11 @@ class AsociacionViewSet(
     def get_queryset(self) -> QuerySet[AsociacionEstrategica]:
         return asociaciones_visibles(alcance=alcance_de(self.request.user))
 
-    @extend_schema(request=s.AsociacionEntradaSerializer, responses={201: s.AsociacionSerializer})
+    @extend_schema(
+        summary="Create an agreement with its payment rules (staff)",
+        request=s.AsociacionEntradaSerializer,
+        responses={201: s.AsociacionSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         datos = validar(s.AsociacionEntradaSerializer(data=request.data))
         asociacion = asociacion_crear(**datos)
@@ -66,7 +74,11 @@ class AsociacionViewSet(
             s.AsociacionSerializer(self._recargar(asociacion)).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=s.AsociacionActualizarSerializer, responses=s.AsociacionSerializer)
+    @extend_schema(
+        summary="Replace an agreement's terms and rules (staff)",
+        request=s.AsociacionActualizarSerializer,
+        responses=s.AsociacionSerializer,
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         asociacion = self.get_object()
         parcial = bool(kwargs.get("partial", False))
@@ -74,7 +86,11 @@ class AsociacionViewSet(
         asociacion = asociacion_actualizar(asociacion=asociacion, **datos)
         return Response(s.AsociacionSerializer(self._recargar(asociacion)).data)
 
-    @extend_schema(request=s.AsociacionActualizarSerializer, responses=s.AsociacionSerializer)
+    @extend_schema(
+        summary="Change some of an agreement's terms or rules (staff)",
+        request=s.AsociacionActualizarSerializer,
+        responses=s.AsociacionSerializer,
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
@@ -125,6 +141,10 @@ class _CreditoViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         )
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List commissions you may see (filterable)"),
+    retrieve=extend_schema(summary="One commission"),
+)
 class ComisionViewSet(_CreditoViewSet):
     """Commissions. Filters: socio, marca, estado, evento, desde, hasta (event time, inclusive)."""
 
@@ -133,25 +153,37 @@ class ComisionViewSet(_CreditoViewSet):
     serializer_detalle = s.ComisionDetalleSerializer
     serializer_class = s.ComisionDetalleSerializer
 
-    @extend_schema(request=None, responses=s.ComisionDetalleSerializer)
+    @extend_schema(
+        summary="Approve a pending commission (staff)",
+        request=None,
+        responses=s.ComisionDetalleSerializer,
+    )
     @action(detail=True, methods=["post"])
     def aprobar(self, request: Request, pk: str | None = None) -> Response:
         """Approve a pending commission (staff). 409 when already approved, paid or reversed."""
         return self._aprobar(request)
 
-    @extend_schema(request=s.RevertirEntradaSerializer, responses=s.ComisionDetalleSerializer)
+    @extend_schema(
+        summary="Reverse a commission (staff)",
+        request=s.RevertirEntradaSerializer,
+        responses=s.ComisionDetalleSerializer,
+    )
     @action(detail=True, methods=["post"])
     def revertir(self, request: Request, pk: str | None = None) -> Response:
         """Reverse a commission (staff); a paid one also gets a clawback adjustment."""
         return self._revertir(request)
 
-    @extend_schema(responses=s.ExplicacionSerializer)
+    @extend_schema(summary="Why this commission (explanation)", responses=s.ExplicacionSerializer)
     @action(detail=True, methods=["get"])
     def explicacion(self, request: Request, pk: str | None = None) -> Response:
         """Why this commission: model, window, touchpoints, rule, agreement, in words."""
         return self._explicacion(request)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List rewards you may see (filterable)"),
+    retrieve=extend_schema(summary="One reward"),
+)
 class RecompensaViewSet(_CreditoViewSet):
     """Rewards. Filters: socio, marca, estado, evento, desde, hasta (event time, inclusive)."""
 
@@ -160,19 +192,27 @@ class RecompensaViewSet(_CreditoViewSet):
     serializer_detalle = s.RecompensaDetalleSerializer
     serializer_class = s.RecompensaDetalleSerializer
 
-    @extend_schema(request=None, responses=s.RecompensaDetalleSerializer)
+    @extend_schema(
+        summary="Approve a pending reward (staff)",
+        request=None,
+        responses=s.RecompensaDetalleSerializer,
+    )
     @action(detail=True, methods=["post"])
     def aprobar(self, request: Request, pk: str | None = None) -> Response:
         """Approve a pending reward (staff). 409 when already approved, paid or reversed."""
         return self._aprobar(request)
 
-    @extend_schema(request=s.RevertirEntradaSerializer, responses=s.RecompensaDetalleSerializer)
+    @extend_schema(
+        summary="Reverse a reward (staff)",
+        request=s.RevertirEntradaSerializer,
+        responses=s.RecompensaDetalleSerializer,
+    )
     @action(detail=True, methods=["post"])
     def revertir(self, request: Request, pk: str | None = None) -> Response:
         """Reverse a reward (staff); a paid one also gets a clawback adjustment."""
         return self._revertir(request)
 
-    @extend_schema(responses=s.ExplicacionSerializer)
+    @extend_schema(summary="Why this reward (explanation)", responses=s.ExplicacionSerializer)
     @action(detail=True, methods=["get"])
     def explicacion(self, request: Request, pk: str | None = None) -> Response:
         """Why this reward: model, window, touchpoints, rule, agreement, in words."""
@@ -185,7 +225,11 @@ class ReembolsoView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.ReembolsoEntradaSerializer, responses=s.ReembolsoSerializer)
+    @extend_schema(
+        summary="Refund a venta: reverse what it earned",
+        request=s.ReembolsoEntradaSerializer,
+        responses=s.ReembolsoSerializer,
+    )
     def post(self, request: Request, pk: Any) -> Response:
         alcance = alcance_de(request.user)
         evento = get_object_or_404(eventos_visibles(alcance=alcance), pk=pk)

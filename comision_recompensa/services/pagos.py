@@ -43,6 +43,7 @@ from comision_recompensa.models import (
 logger = logging.getLogger(__name__)
 
 CERO = Decimal("0.00")
+CENTIMO = Decimal("0.01")
 
 
 class _GrupoNoPagable(Exception):
@@ -141,7 +142,8 @@ def _generar_grupo(socio_id: uuid.UUID, moneda: str) -> Pago | None:
             total += Ajuste.objects.filter(pago=pago).aggregate(s=Sum("monto"))["s"] or CERO
             if total <= 0:
                 raise _GrupoNoPagable
-            pago.monto = total
+            # Two places: SQLite sums decimals as floats ("24.9900000000000").
+            pago.monto = total.quantize(CENTIMO)
             pago.save(update_fields=["monto", "actualizado_en"])
             _enviar_al_confirmar(signals.pago_generado, pago_id=pago.id)
             _encolar_envio(pago.id)

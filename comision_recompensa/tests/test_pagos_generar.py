@@ -194,3 +194,16 @@ def test_dos_ejecuciones_concurrentes_no_reparten_un_item_dos_veces():
     assert total_pagos == esperado
     for pago in Pago.objects.all():
         assert pago.monto == sum(i["monto"] for i in pago_items(pago=pago))
+
+
+def test_el_monto_del_pago_tiene_dos_decimales():
+    """SQLite sums decimals as floats; the Pago (in memory and stored) is exactly 24.99."""
+    socio = SocioFactory()
+    for monto in ("8.33", "8.33", "8.33"):
+        comision_aprobada(socio, monto)
+
+    (pago,) = pagos_generar(socio_id=socio.id)
+
+    assert str(pago.monto) == "24.99"
+    pago.refresh_from_db()
+    assert str(pago.monto) == "24.99"

@@ -105,6 +105,44 @@ def test_filtros(cliente_staff, marca):
     assert ids(hasta=(ahora - timedelta(days=5)).isoformat()) == {str(viejo.id)}
 
 
+def test_desde_y_hasta_aceptan_fecha_y_hasta_incluye_todo_el_dia(cliente_staff):
+    """Same rule as comisiones/recompensas/reportes: a bare `hasta` date is the whole day."""
+    import datetime as dt
+
+    def en(dia, h, m=0, s=0, us=0):
+        return dt.datetime(2026, 11, dia, h, m, s, us, tzinfo=dt.UTC)
+
+    inicio = EventoFactory(ocurrido_en=en(27, 0))
+    mediodia = EventoFactory(ocurrido_en=en(27, 12))
+    ultimo = EventoFactory(ocurrido_en=en(27, 23, 59, 59, 500000))
+    siguiente = EventoFactory(ocurrido_en=en(28, 0))
+    antes = EventoFactory(ocurrido_en=en(26, 23, 59, 59))
+
+    def ids(**params):
+        resp = cliente_staff.get(URL, params)
+        assert resp.status_code == 200, resp.json()
+        return _ids(resp)
+
+    del_27 = {str(inicio.id), str(mediodia.id), str(ultimo.id)}
+    assert ids(hasta="2026-11-27") == del_27 | {str(antes.id)}
+    assert ids(desde="2026-11-27", hasta="2026-11-27") == del_27
+    assert ids(desde="2026-11-27") == del_27 | {str(siguiente.id)}
+    # ISO datetimes keep their exact meaning; a naive one is UTC, offsets are converted.
+    assert ids(hasta="2026-11-27T12:00:00Z") == {str(antes.id), str(inicio.id), str(mediodia.id)}
+    assert ids(desde="2026-11-27T12:00:00") == {str(mediodia.id), str(ultimo.id), str(siguiente.id)}
+    assert ids(desde="2026-11-27T13:00:00+01:00", hasta="2026-11-27T12:00:00Z") == {
+        str(mediodia.id)
+    }
+
+
+@pytest.mark.parametrize("campo", ["desde", "hasta"])
+@pytest.mark.parametrize("valor", ["ayer", "2026-13-45", "2026-11-27T25:00", "27/11/2026"])
+def test_desde_hasta_invalidos_son_400_con_el_campo(cliente_staff, campo, valor):
+    resp = cliente_staff.get(URL, {campo: valor})
+    assert resp.status_code == 400
+    assert campo in resp.json()["errors"]
+
+
 @pytest.mark.parametrize(
     "params", [{"tipo": "nada"}, {"marca": "x"}, {"desde": "ayer"}, {"estado_atribucion": "z"}]
 )

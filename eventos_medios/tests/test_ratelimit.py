@@ -136,3 +136,32 @@ def test_ingesta_falla_abierto_si_redis_no_responde(cliente_marca):
             resp = cliente_marca.post("/api/v1/eventos/", {"tipo": "lead"}, format="json")
             codigos.append(resp.status_code)
     assert codigos == [201, 201, 201]
+
+
+@pytest.mark.django_db
+def test_ingesta_429_mensaje_y_retry_after_coinciden(cliente_marca, usuario_marca):
+    """The body's "Expected available in N seconds" and the Retry-After header agree."""
+    import re
+    import time
+
+    from django.core.cache import cache
+
+    from alpespartners.api.ratelimit import limite_clave
+
+    clave = limite_clave(
+        ambito="ingesta",
+        identidad=f"u{usuario_marca.pk}",
+        limite=Limite(1, 3600),
+        ahora=time.time(),
+    )
+    cache.delete(clave)  # a counter left in a shared Redis by an earlier run
+    with override_settings(RATE_LIMIT_INGESTA="1/h"):
+        primero = cliente_marca.post("/api/v1/eventos/", {"tipo": "lead"}, format="json")
+        bloqueado = cliente_marca.post("/api/v1/eventos/", {"tipo": "lead"}, format="json")
+    cache.delete(clave)
+    assert primero.status_code == 201
+    assert bloqueado.status_code == 429
+    espera = re.search(r"Expected available in (\d+) seconds?", bloqueado.json()["detail"])
+    assert espera is not None, bloqueado.json()
+    assert int(bloqueado["Retry-After"]) == int(espera.group(1))
+    assert 1 <= int(espera.group(1)) <= 3600
