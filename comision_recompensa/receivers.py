@@ -1,7 +1,7 @@
 """Receivers of eventos_medios' signals: queue attribution once the events are committed.
 
 This runs on the tracking hot path (every click), so it only registers an on-commit callback;
-the callback costs at most one Redis round trip and never raises (see
+the callback costs no Redis round trip per event and never raises (see
 `comision_recompensa.tasks.atribucion.programar_atribucion`).
 """
 
@@ -12,6 +12,9 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import receiver
 
+# Imported for its side effect too: it connects the receivers that drop cached tokens when a
+# user, a marca's usuarios or a socio's usuario change (see its module docstring).
+from alpespartners.api import authentication  # noqa: F401
 from comision_recompensa.tasks.atribucion import programar_atribucion
 from eventos_medios.signals import eventos_registrados
 
@@ -22,3 +25,7 @@ def atribuir_eventos_registrados(sender: Any, evento_ids: list[Any], **kwargs: A
     transaction)."""
     ids = list(evento_ids)
     transaction.on_commit(lambda: programar_atribucion(evento_ids=ids))
+
+
+# The report rollup's invalidation (attribution and credit lifecycle signals).
+from comision_recompensa import receptores_resumen  # noqa: E402, F401

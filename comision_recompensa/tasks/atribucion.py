@@ -5,11 +5,12 @@
 - `barrer_eventos_pendientes()` (beat): the safety net — events still `pendiente` after
   BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS (a lost task, a broker outage) are re-queued.
 
-The hot path (`programar_atribucion`, called on commit of every ingestion) costs one Redis
-``SET NX`` at most: while a drain task is queued and not yet started, further registrations
-publish nothing, because that task will see their events. The drain deletes the key when it
-starts, so anything committed after that queues a new drain. When a batch comes back full the
-drain queues one more drain, so idle workers join in (they never overlap: SKIP LOCKED).
+The hot path (`programar_atribucion`, called on commit of every ingestion) costs nothing per
+event: each process publishes at most one drain per short window, delayed by that window, so
+the drain sees every event the process committed in it. Follow-up drains (`_publicar_drenado`)
+use a Redis ``SET NX`` key: while one is queued and not yet started, nothing more is published;
+the drain deletes the key when it starts. When a batch comes back full the drain queues one
+more drain, so idle workers join in (they never overlap: SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -104,18 +105,36 @@ def barrer_eventos_pendientes() -> int:
     return len(ids)
 
 
+# Hot-path debounce, per process: at most one drain published per window. The drain is
+# published with a countdown of one window, so it cannot start before the window ends and
+# therefore sees every event this process committed during the window (each event commits
+# before `programar_atribucion` runs, on commit). No Redis round trip per event.
+VENTANA_PROGRAMAR_SEGUNDOS = 0.2
+_programado_hasta = 0.0  # time.monotonic() until which this process's queued drain covers us
+
+
 def programar_atribucion(*, evento_ids: Sequence[Any]) -> None:
     """Make sure newly committed events get attributed soon. Never raises.
 
-    Embedded mode (eager Celery): attribute the ids right away, in process. With a broker:
-    queue a drain task unless one is already queued. If the broker (or Redis) is down, log
-    and carry on — the events are rows in the database and the sweep will pick them up.
+    Embedded mode (eager Celery): attribute the ids right away, in process. With a broker: at
+    most one `atribuir_pendientes` per process every `VENTANA_PROGRAMAR_SEGUNDOS`, published
+    with that countdown (so the drain starts after every event of the window is committed and
+    takes them all). An event waits at most one window longer than before; no Redis round trip
+    per event (only one publish per window). If the broker is down, log and carry on — the
+    events are rows in the database and the periodic sweep picks them up. (A worker clock
+    running ahead of this host's by more than the window could start a drain early; the sweep
+    covers that too.)
     """
+    global _programado_hasta
     try:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             atribuir_eventos.delay([str(i) for i in evento_ids])
-        else:
-            _publicar_drenado()
+            return
+        ahora = time.monotonic()
+        if ahora < _programado_hasta:
+            return
+        atribuir_pendientes.apply_async(countdown=VENTANA_PROGRAMAR_SEGUNDOS)
+        _programado_hasta = ahora + VENTANA_PROGRAMAR_SEGUNDOS
     except Exception:
         logger.warning(
             "Could not queue attribution of %d events; the sweep will retry",

@@ -105,6 +105,7 @@ def test_drenado_con_broker_publica_una_vez_y_sobrevive_a_su_caida(settings, mon
     from django.core.cache import cache
 
     cache.delete(tareas.CLAVE_DRENADO_EN_COLA)
+    monkeypatch.setattr(tareas, "_programado_hasta", 0.0)
     publicadas = []
     monkeypatch.setattr(
         tareas.atribuir_pendientes, "apply_async", lambda *a, **k: publicadas.append(1)
@@ -117,6 +118,7 @@ def test_drenado_con_broker_publica_una_vez_y_sobrevive_a_su_caida(settings, mon
     evs = ventas(pub, 2)
     assert tareas.atribuir_pendientes() >= 2
     assert Comision.objects.filter(evento__in=evs).count() == 2
+    monkeypatch.setattr(tareas, "_programado_hasta", 0.0)  # this process's window is over
     tareas.programar_atribucion(evento_ids=["c"])
     assert len(publicadas) == 2
 

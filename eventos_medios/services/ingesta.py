@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -49,6 +50,8 @@ from eventos_medios.models import (
     TipoEvento,
 )
 from eventos_medios.signals import eventos_registrados
+
+T = TypeVar("T")
 
 ALCANCE_INTERNO = Alcance(es_staff=True, marca_ids=frozenset(), socio_id=None)
 """Staff-like scope for trusted internal callers (legacy endpoints, management commands)."""
@@ -376,6 +379,36 @@ def _huella(item: dict[str, Any], ocurrido_dado: bool) -> str:
 
 
 # --- Reference checks, set-based ------------------------------------------------------------
+# Marcas known to exist, per process: id → time.monotonic() until which that is trusted. Only
+# the single-event path uses it (a batch pays one query for all its items anyway). A marca
+# deleted meanwhile (only possible while it has no events nor publicaciones: PROTECT) makes the
+# INSERT fail its foreign key; `evento_registrar` then forgets this cache and validates again.
+_TTL_MARCA_CONOCIDA_SEGUNDOS = 60.0
+_MAX_MARCAS_CONOCIDAS = 10_000
+_marcas_conocidas: dict[uuid.UUID, float] = {}
+
+
+def _marcas_existentes(marca_ids: set[uuid.UUID], *, cacheable: bool) -> set[uuid.UUID]:
+    ahora = time.monotonic()
+    conocidas = (
+        {m for m in marca_ids if _marcas_conocidas.get(m, 0.0) > ahora} if cacheable else set()
+    )
+    faltan = marca_ids - conocidas
+    if faltan:
+        encontradas = set(Marca.objects.filter(id__in=faltan).values_list("id", flat=True))
+        if len(_marcas_conocidas) >= _MAX_MARCAS_CONOCIDAS:
+            _marcas_conocidas.clear()
+        for m in encontradas:
+            _marcas_conocidas[m] = ahora + _TTL_MARCA_CONOCIDA_SEGUNDOS
+        conocidas |= encontradas
+    return conocidas
+
+
+def marcas_conocidas_olvidar() -> None:
+    """Forget which marcas are known to exist (tests; after deleting a marca)."""
+    _marcas_conocidas.clear()
+
+
 def _resolver_referencias(
     items: Sequence[dict[str, Any]],
     errores: dict[int, _Errores],
@@ -413,7 +446,7 @@ def _resolver_referencias(
         )
     marcas_existentes: set[uuid.UUID] = set(marca_ids)
     if alcance.es_staff and marca_ids:
-        marcas_existentes = set(Marca.objects.filter(id__in=marca_ids).values_list("id", flat=True))
+        marcas_existentes = _marcas_existentes(marca_ids, cacheable=len(items) == 1)
     # Clicks sent in the same batch may be followed by later items of the batch.
     clicks_del_lote = {
         it["id"]: it["marca_id"] for _, it in validos if it["id"] and it["tipo"] == "click"
@@ -456,6 +489,35 @@ def _resolver_referencias(
 
 
 # --- Writing --------------------------------------------------------------------------------
+def sentencia_optimista(hacer: Callable[[], T]) -> T:
+    """Run `hacer` (ONE idempotent autocommit statement) skipping the connection health check.
+
+    With CONN_HEALTH_CHECKS Django sends a `SELECT 1` before the first query of each request
+    that reuses a pooled connection: a round trip per request on the hot paths. Here the
+    statement itself is the check: if the reused connection turns out dead, it is closed and the
+    statement retried once on a fresh one (so a database restart between requests costs no 503,
+    as with the health check). Only for idempotent statements (an INSERT … ON CONFLICT DO NOTHING
+    with a fixed id): a commit whose acknowledgement was lost is not written twice. Inside a
+    transaction, or when the connection was already checked or opened in this request, it just
+    runs `hacer`.
+    """
+    conexion: Any = connection  # health_check_* are not in the type stubs
+    reusada = (
+        getattr(conexion, "health_check_enabled", False)
+        and conexion.connection is not None
+        and not conexion.health_check_done
+        and conexion.get_autocommit()
+    )
+    if not reusada:
+        return hacer()
+    conexion.health_check_done = True
+    try:
+        return hacer()
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return hacer()
+
+
 def _fila_db(it: dict[str, Any], recibido_en: Any, nativo_uuid: bool) -> list[Any]:
     def u(valor: uuid.UUID | None) -> Any:
         if valor is None:
@@ -664,7 +726,18 @@ def evento_registrar(
     item = items[0]
     recibido_en = timezone.now()
     # One INSERT statement is atomic by itself: no BEGIN/COMMIT round trips on the hot path.
-    insertados = _insertar(items, recibido_en)
+    try:
+        insertados = sentencia_optimista(lambda: _insertar(items, recibido_en))
+    except IntegrityError:
+        # A reference vanished after it was checked (e.g. a cached marca was deleted): check
+        # again against the database; a 400 naming the field if so, else the error stands.
+        marcas_conocidas_olvidar()
+        if not connection.get_autocommit():
+            raise  # inside a caller's transaction, which is now unusable
+        _, errores = _preparar([datos], alcance=alcance, legado=legado)
+        if errores:
+            raise ErrorValidacion(dict(errores[0])) from None
+        raise
     if item["id"] in insertados:
         _anunciar([item["id"]], evento_registrar)
         fila = {**item, "recibido_en": recibido_en, "user_agent": "", "atribuido_en": None}

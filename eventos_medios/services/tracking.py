@@ -1,7 +1,8 @@
 """The tracking link `GET /t/<codigo>` (PRODUCT.md §2): the flash-sale hot path.
 
-Budget per click: ONE pipelined Redis round trip (rate-limit counter, cached publicacion, the
-duplicate-rule `SET NX`), ONE committed INSERT (raw SQL, no model instantiation) and a redirect.
+Budget per click: ONE Redis round trip (one server-side script: rate-limit counter, cached
+publicacion, the duplicate-rule `SET NX`), ONE committed INSERT (raw SQL, no model
+instantiation, no `SELECT 1` health check before it) and a redirect.
 No Celery round trip before answering; `eventos_registrados` is sent on commit for counted
 clicks. Without Redis (embedded mode, or Redis down) the same rules run through the local cache
 and the database.
@@ -50,6 +51,7 @@ from eventos_medios.models import (
     Publicacion,
     TipoEvento,
 )
+from eventos_medios.services.ingesta import sentencia_optimista
 from eventos_medios.signals import eventos_registrados
 
 # Known crawlers, link unfurlers, monitors and HTTP libraries. A human's browser never sends
@@ -81,7 +83,8 @@ _SQL_INSERT = (
     "INSERT INTO eventos_medios_evento (id, tipo, ocurrido_en, recibido_en, marca_id, "
     "publicacion_id, socio_id, visitante_id, codigo_referido, moneda, referencia_externa, "
     "metadata, ip_hash, user_agent, estado_atribucion, motivo_descarte, huella) "
-    "VALUES (%s, 'click', %s, %s, %s, %s, %s, %s, '', '', '', '{}', %s, %s, %s, %s, '')"
+    "VALUES (%s, 'click', %s, %s, %s, %s, %s, %s, '', '', '', '{}', %s, %s, %s, %s, '') "
+    "ON CONFLICT DO NOTHING"  # idempotent by id, so a retry on a fresh connection is safe
 )
 
 
@@ -264,33 +267,57 @@ class _Consulta:
     reclamado: bool | None = None
 
 
+# Rate-limit counter, cached publicacion and duplicate claim as ONE command (a server-side
+# script: one request to pack and one reply to parse, cheaper client-side than a pipeline of
+# four). An empty key name means "not asked". Returns {count or -1, cached value or nil,
+# 1 if the claim was taken now else 0}.
+_LUA_CONSULTA = """
+local cuenta = -1
+if KEYS[1] ~= '' then
+  redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+  cuenta = redis.call('INCR', KEYS[1])
+end
+local destino = redis.call('GET', KEYS[2])
+local reclamado = 0
+if KEYS[3] ~= '' and redis.call('SET', KEYS[3], 1, 'EX', ARGV[2], 'NX') then
+  reclamado = 1
+end
+return {cuenta, destino, reclamado}
+"""
+_scripts: dict[int, Any] = {}
+
+
+def _script_consulta(r: Any) -> Any:
+    """The registered script for client `r` (EVALSHA, falling back to EVAL after a restart)."""
+    script = _scripts.get(id(r))
+    if script is None:
+        script = _scripts[id(r)] = r.register_script(_LUA_CONSULTA)
+    return script
+
+
 def _consultar_redis(
     r: Any, *, codigo: str, huella_ip: str, reclamar: bool, limite: Limite | None
 ) -> _Consulta:
-    """Rate-limit counter, cached publicacion and duplicate claim in ONE pipelined round trip."""
+    """Rate-limit counter, cached publicacion and duplicate claim in ONE round trip."""
     ahora = time.time()
-    pipe = r.pipeline(transaction=False)
-    if limite is not None:
-        clave_rl = cache.make_key(
-            limite_clave(ambito="t", identidad=huella_ip, limite=limite, ahora=ahora)
-        )
-        pipe.set(clave_rl, 0, ex=limite.ventana + 1, nx=True)
-        pipe.incr(clave_rl)
-    pipe.get(cache.make_key(_clave_publicacion(codigo)))
-    if reclamar:
-        pipe.set(
-            cache.make_key(_clave_duplicado(codigo, huella_ip)), 1, ex=_SEGUNDOS_DUPLICADO, nx=True
-        )
-    respuestas = pipe.execute()
+    clave_rl = (
+        cache.make_key(limite_clave(ambito="t", identidad=huella_ip, limite=limite, ahora=ahora))
+        if limite is not None
+        else ""
+    )
+    clave_dup = cache.make_key(_clave_duplicado(codigo, huella_ip)) if reclamar else ""
+    cuenta, cacheado, reclamado = _script_consulta(r)(
+        keys=[clave_rl, cache.make_key(_clave_publicacion(codigo)), clave_dup],
+        args=[limite.ventana + 1 if limite is not None else 0, _SEGUNDOS_DUPLICADO],
+        client=r,
+    )
     espera = None
     if limite is not None:
-        espera = limite_espera(cuenta=int(respuestas[1]), limite=limite, ahora=ahora)
-        respuestas = respuestas[2:]
-    cacheado = respuestas[0]
+        espera = limite_espera(cuenta=int(cuenta), limite=limite, ahora=ahora)
     return _Consulta(
         espera=espera,
         destino_cacheado=cacheado.decode() if cacheado is not None else None,
-        reclamado=bool(respuestas[1]) if reclamar else None,
+        reclamado=bool(reclamado) if reclamar else None,
     )
 
 
@@ -370,24 +397,27 @@ def click_registrar(
     estado = EstadoAtribucion.DESCARTADO.value if descarte else EstadoAtribucion.PENDIENTE.value
     evento_id = uuid.uuid4()
     momento = connection.ops.adapt_datetimefield_value(ahora)
-    try:
+    parametros = (
+        _uuid_db(evento_id),
+        momento,
+        momento,
+        _uuid_db(destino.marca_id),
+        _uuid_db(destino.publicacion_id),
+        _uuid_db(destino.socio_id),
+        visitante_id,
+        huella_ip,
+        user_agent,
+        estado,
+        descarte,
+    )
+
+    def insertar() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                _SQL_INSERT,
-                (
-                    _uuid_db(evento_id),
-                    momento,
-                    momento,
-                    _uuid_db(destino.marca_id),
-                    _uuid_db(destino.publicacion_id),
-                    _uuid_db(destino.socio_id),
-                    visitante_id,
-                    huella_ip,
-                    user_agent,
-                    estado,
-                    descarte,
-                ),
-            )
+            cursor.execute(_SQL_INSERT, parametros)
+
+    try:
+        # No `SELECT 1` health check first: the INSERT is the check (retried once if dead).
+        sentencia_optimista(insertar)
     except Exception:
         if reclamar and not duplicado:
             _liberar(r, codigo, huella_ip)  # so that a retry is counted

@@ -124,6 +124,26 @@ def test_metodo_no_permitido():
     assert Client().post(f"/t/{pub.codigo}").status_code == 405
 
 
+@pytest.mark.parametrize("metodo", ["post", "put", "patch", "delete"])
+def test_otros_metodos_son_405_json_sin_csrf(metodo):
+    """A cross-site POST (CSRF checks on, no token) gets a JSON 405, not the CSRF HTML 403."""
+    pub = PublicacionFactory()
+    resp = getattr(Client(enforce_csrf_checks=True), metodo)(f"/t/{pub.codigo}")
+
+    assert resp.status_code == 405
+    assert resp["Allow"] == "GET, HEAD"
+    assert resp["Content-Type"] == "application/json"
+    assert resp.json()["code"] == "method_not_allowed"
+    assert Evento.objects.count() == 0
+
+
+def test_health_responde_a_head_y_get():
+    assert Client().head("/health").status_code == 200
+    assert Client().get("/health").status_code == 200
+    resp = Client().post("/health")
+    assert resp.status_code == 405 and "HEAD" in resp["Allow"]
+
+
 @pytest.mark.parametrize(
     "ua",
     [
