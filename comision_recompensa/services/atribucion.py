@@ -14,6 +14,16 @@ Two layers:
   `pendiente` events are claimed, the state update is conditional, and the database allows one
   live credit per (evento, socio).
 
+`Evento.socio` after attribution: when the attribution credits exactly one partner (precedence
+steps 1–2, a single-winner model such as `ultimo_clic`/`primer_clic`, or a multi-touch model
+whose touchpoints all belong to one partner) the event's `socio` is set to that partner in the
+same UPDATE that marks it `atribuido`, so partner event lists, partner scoping and statements
+(which filter on `Evento.socio`) see the conversions they were paid for. When the credit is
+split between several partners `socio` stays null: each partner sees its own share through its
+Comision/Recompensa rows. Re-attribution applies the same rule (and clears `socio` when the
+new result is a split or nobody). On its own (without a publicacion or codigo_referido) a stored
+`socio` is therefore never read back as a direct credit: it is an output of attribution.
+
 Precedence: (1) the event names a publicacion or codigo_referido → that partner, 100 %;
 (2) it carries a click_id → the partner of that click, 100 %; (3) it carries a visitante_id →
 the visitor's `click`/`interaccion` touchpoints of the same marca inside the marca's window
@@ -255,6 +265,10 @@ class ContextoAtribucion:
     # Rendering caches (partners, publicaciones, rules repeat across a batch).
     _textos: dict[Any, str | None] = field(default_factory=dict, repr=False)
     _dicts: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _formatos: dict[Decimal, str] = field(default_factory=dict, repr=False)
+    _totales: dict[Any, tuple[Decimal, str, str, dict[str, Any]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def texto(self, valor: Any) -> str | None:
         """str(valor) (None stays None), memoised."""
@@ -264,6 +278,27 @@ class ContextoAtribucion:
             texto = None if valor is None else str(valor)
             self._textos[valor] = texto
             return texto
+
+    def formato(self, valor: Decimal) -> str:
+        """A credit or weight with 6 places (`formatear_credito`), memoised: few distinct
+        values repeat across a batch."""
+        try:
+            return self._formatos[valor]
+        except KeyError:
+            texto = self._formatos[valor] = ma.formatear_credito(valor)
+            return texto
+
+    def total_regla(
+        self, regla: ReglaInfo, evento: EventoAtribuible
+    ) -> tuple[Decimal, str, str, dict[str, Any]]:
+        """`_total_regla`, memoised for `fijo` rules (their total reads nothing of the event)."""
+        if regla.modalidad != Modalidad.FIJO:
+            return _total_regla(regla, evento)
+        try:
+            return self._totales[regla.id]
+        except KeyError:
+            resultado = self._totales[regla.id] = _total_regla(regla, evento)
+            return resultado
 
     def como_dict(self, objeto: AsociacionInfo | ReglaInfo | None) -> dict[str, Any] | None:
         if objeto is None:
@@ -324,6 +359,12 @@ class ResultadoAtribucion:
     @property
     def estado(self) -> str:
         return EstadoAtribucion.ATRIBUIDO if self.socios else EstadoAtribucion.SIN_ATRIBUCION
+
+    @property
+    def socio_evento(self) -> uuid.UUID | None:
+        """The partner `Evento.socio` names: the one credited partner, or None (nobody, or a
+        split between several partners)."""
+        return self.socios[0] if len(self.socios) == 1 else None
 
 
 # --- Loading the context (set-based: a fixed number of queries per batch) --------------------
@@ -425,7 +466,53 @@ def _cargar_touchpoints(ctx: ContextoAtribucion, eventos: Sequence[EventoAtribui
     hasta = max(e.ocurrido_en for e in eventos)
     marcas = {e.marca_id for e in eventos if e.marca_id}
     visitantes = {e.visitante_id for e in eventos}
-    filas = (
+    filas: Iterable[tuple[Any, ...]]
+    if connection.vendor == "postgresql":
+        # One query for the whole batch: each (marca, visitante) with its own time bounds is
+        # joined to `evento_touchpoint_idx`, so the cost follows the batch, not the size of the
+        # marca's history (a marca-wide filter turned a long re-attribution quadratic).
+        limites: dict[ClaveVisitante, list[dt.datetime]] = {}
+        for e in eventos:
+            assert e.marca_id is not None
+            inicio = e.ocurrido_en - dt.timedelta(days=ctx.politica(e.marca_id).ventana_dias)
+            par = limites.get((e.marca_id, e.visitante_id))
+            if par is None:
+                limites[(e.marca_id, e.visitante_id)] = [inicio, e.ocurrido_en]
+            else:
+                par[0] = min(par[0], inicio)
+                par[1] = max(par[1], e.ocurrido_en)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT e.id, e.marca_id, e.visitante_id, e.ocurrido_en, e.tipo, e.socio_id, "
+                "e.publicacion_id FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], "
+                "%s::timestamptz[]) AS v(marca, visitante, desde, hasta) "
+                "JOIN eventos_medios_evento AS e ON e.marca_id = v.marca "
+                "AND e.visitante_id = v.visitante AND e.ocurrido_en >= v.desde "
+                "AND e.ocurrido_en <= v.hasta "
+                "WHERE e.visitante_id <> '' AND e.tipo IN ('click', 'interaccion') "
+                "AND e.socio_id IS NOT NULL AND e.estado_atribucion <> 'descartado'",
+                [
+                    arreglo_pg(m for m, _ in limites),
+                    arreglo_pg(v for _, v in limites),
+                    arreglo_pg(d for d, _ in limites.values()),
+                    arreglo_pg(h for _, h in limites.values()),
+                ],
+            )
+            filas = cursor.fetchall()
+    else:
+        filas = _touchpoints_orm(marcas, visitantes, desde, hasta)
+    agrupados: dict[ClaveVisitante, list[ma.Touchpoint]] = defaultdict(list)
+    for eid, marca_id, visitante, ocurrido, tipo, socio_id, pub_id in filas:
+        agrupados[(marca_id, visitante)].append(
+            ma.Touchpoint(eid, socio_id, ocurrido, tipo, pub_id)
+        )
+    ctx.touchpoints = {k: ma.ordenar_touchpoints(v) for k, v in agrupados.items()}
+
+
+def _touchpoints_orm(
+    marcas: set[uuid.UUID], visitantes: set[str], desde: dt.datetime, hasta: dt.datetime
+) -> Iterable[tuple[Any, ...]]:
+    return (
         Evento.objects.filter(
             marca_id__in=marcas,
             visitante_id__in=visitantes,
@@ -439,18 +526,6 @@ def _cargar_touchpoints(ctx: ContextoAtribucion, eventos: Sequence[EventoAtribui
             "id", "marca_id", "visitante_id", "ocurrido_en", "tipo", "socio_id", "publicacion_id"
         )
     )
-    agrupados: dict[ClaveVisitante, list[ma.Touchpoint]] = defaultdict(list)
-    for eid, marca_id, visitante, ocurrido, tipo, socio_id, pub_id in filas:
-        agrupados[(marca_id, visitante)].append(
-            ma.Touchpoint(
-                evento_id=eid,
-                socio_id=socio_id,
-                ocurrido_en=ocurrido,
-                tipo=tipo,
-                publicacion_id=pub_id,
-            )
-        )
-    ctx.touchpoints = {k: ma.ordenar_touchpoints(v) for k, v in agrupados.items()}
 
 
 def _cargar_asociaciones(
@@ -524,7 +599,9 @@ def _socio_directo(
     evento: EventoAtribuible, ctx: ContextoAtribucion
 ) -> tuple[uuid.UUID | None, str | None, ma.Touchpoint | None]:
     """Precedence steps 1 and 2: (partner, method, the touchpoint that names it)."""
-    if evento.publicacion_id or evento.codigo_referido or evento.socio_id:
+    if evento.publicacion_id or evento.codigo_referido:
+        # Evento.socio is denormalised from the publicacion or code at ingestion, and filled
+        # by attribution for click_id / visitante_id credits: on its own it names no one.
         socio_id = evento.socio_id
         if socio_id is None and evento.publicacion_id:
             socio_id = ctx.socios_publicacion.get(evento.publicacion_id)
@@ -657,19 +734,18 @@ def calcular_atribucion(
         },
     }
     # Rendered once per event; each partner's copy only adds whether the touchpoint is its own.
+    texto = ctx.texto
+    formato = ctx.formato
     touchpoints_detalle = [
-        (
-            p.touchpoint.socio_id,
-            {
-                "evento_id": str(p.touchpoint.evento_id),
-                "tipo": p.touchpoint.tipo,
-                "socio_id": ctx.texto(p.touchpoint.socio_id),
-                "publicacion_id": ctx.texto(p.touchpoint.publicacion_id),
-                "ocurrido_en": p.touchpoint.ocurrido_en.isoformat(),
-                "peso": ma.formatear_peso(p.peso),
-                "credito": ma.formatear_credito(p.credito),
-            },
-        )
+        {
+            "evento_id": str(p.touchpoint.evento_id),
+            "tipo": p.touchpoint.tipo,
+            "socio_id": texto(p.touchpoint.socio_id),
+            "publicacion_id": texto(p.touchpoint.publicacion_id),
+            "ocurrido_en": p.touchpoint.ocurrido_en.isoformat(),
+            "peso": formato(p.peso),
+            "credito": formato(p.credito),
+        }
         for p in pesos
     ]
     partes_por_total: dict[Decimal, list[Decimal]] = {}
@@ -685,19 +761,20 @@ def calcular_atribucion(
         elif regla is None:
             total, moneda, motivo = Decimal("0.00"), ev.moneda, Motivo.SIN_REGLA
         else:
-            total, moneda, motivo, calculo = _total_regla(regla, ev)
+            total, moneda, motivo, calculo = ctx.total_regla(regla, ev)
         if lead_ya_pagado and total > 0:
             total, motivo = Decimal("0.00"), Motivo.LEAD_YA_PAGADO
         if total not in partes_por_total:
             partes_por_total[total] = ma.repartir_monto(total, vector)
         monto = partes_por_total[total][i]
         credito = por_socio[sid]
+        sid_texto = texto(sid)
         detalle = {
             **base_detalle,
             "touchpoints": [
-                {**tp, "propio": socio_tp == sid} for socio_tp, tp in touchpoints_detalle
+                {**tp, "propio": tp["socio_id"] == sid_texto} for tp in touchpoints_detalle
             ],
-            "credito": ma.formatear_credito(credito),
+            "credito": formato(credito),
             "asociacion": ctx.como_dict(asociacion),
             "regla": ctx.como_dict(regla),
             "calculo": calculo,
@@ -754,6 +831,22 @@ def credito_instanciar(
 
 
 # --- Fast writes ------------------------------------------------------------------------------
+def arreglo_pg(valores: Iterable[Any]) -> str:
+    """The PostgreSQL array literal of `valores` (None → NULL; datetimes in ISO format), to be
+    sent as ONE text parameter cast in SQL (``%s::uuid[]``). psycopg's client-side binding
+    adapts a Python list element by element in pure Python, which cost more than the query."""
+    partes = []
+    for v in valores:
+        if v is None:
+            partes.append("NULL")
+        elif isinstance(v, uuid.UUID):
+            partes.append(str(v))
+        else:
+            texto = v.isoformat() if isinstance(v, dt.datetime) else str(v)
+            partes.append('"' + texto.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(partes) + "}"
+
+
 def _json_nativo(valor: Any) -> Any:
     if isinstance(valor, Decimal | uuid.UUID):
         return str(valor)
@@ -870,15 +963,84 @@ class ResumenAtribucion:
         self.evento_ids.extend(otro.evento_ids)
 
 
-def _reclamar(*, evento_ids: Iterable[Any] | None, lote: int) -> list[dict[str, Any]]:
-    """Claim up to `lote` pending events for this transaction (skip those another worker holds)."""
+_SQL_RECLAMAR = (
+    "SELECT {columnas} FROM eventos_medios_evento "
+    "WHERE estado_atribucion = 'pendiente' {filtro} "
+    "ORDER BY recibido_en, id LIMIT %s FOR UPDATE SKIP LOCKED"
+)
+
+
+def _reclamar(*, evento_ids: Iterable[Any] | None, lote: int) -> list[EventoAtribuible]:
+    """Claim up to `lote` pending events for this transaction (skip those another worker holds).
+
+    PostgreSQL: one raw query (ids as one array parameter, rows as tuples): building a
+    ``IN (%s, …)`` of thousands of placeholders and model-free dicts cost more than the query.
+    """
+    if connection.vendor == "postgresql":
+        parametros: list[Any] = []
+        filtro = ""
+        if evento_ids is not None:
+            filtro = "AND id = ANY(%s::uuid[])"
+            parametros.append(arreglo_pg(evento_ids))
+        parametros.append(lote)
+        sql = _SQL_RECLAMAR.format(columnas=", ".join(CAMPOS_EVENTO), filtro=filtro)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, parametros)
+            return [EventoAtribuible(*fila) for fila in cursor.fetchall()]
     qs = Evento.objects.filter(estado_atribucion=EstadoAtribucion.PENDIENTE)
     if evento_ids is not None:
         qs = qs.filter(id__in=list(evento_ids))
     qs = qs.order_by("recibido_en", "id")
+    return [EventoAtribuible.de(f) for f in qs.values(*CAMPOS_EVENTO)[:lote]]
+
+
+def eventos_marcar_atribucion(
+    filas: Sequence[tuple[uuid.UUID, str, uuid.UUID | None]],
+    *,
+    ahora: dt.datetime,
+    solo_pendientes: bool,
+) -> None:
+    """Set (estado_atribucion, socio) of many events and stamp `atribuido_en`, set-based.
+
+    `filas` are (evento_id, estado, socio_id). Live attribution passes `solo_pendientes=True`
+    (the conditional UPDATE is what makes a second attribution a no-op) and keeps a stored
+    socio where the new one is None (a split never clears the socio of a direct credit);
+    re-attribution writes the socio as given (a split or nobody clears it).
+    PostgreSQL: one ``UPDATE … FROM unnest(…)``; elsewhere one UPDATE per (estado, socio).
+    """
+    if not filas:
+        return
     if connection.vendor == "postgresql":
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return list(qs.values(*CAMPOS_EVENTO)[:lote])
+        socio = "COALESCE(x.socio, e.socio_id)" if solo_pendientes else "x.socio"
+        condicion = " AND e.estado_atribucion = 'pendiente'" if solo_pendientes else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE eventos_medios_evento AS e SET estado_atribucion = x.estado, "
+                f"atribuido_en = %s, socio_id = {socio} "
+                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS x(id, estado, socio) "
+                f"WHERE e.id = x.id{condicion}",
+                [
+                    ahora,
+                    arreglo_pg(f[0] for f in filas),
+                    arreglo_pg(f[1] for f in filas),
+                    arreglo_pg(f[2] for f in filas),
+                ],
+            )
+        return
+    grupos: dict[tuple[str, uuid.UUID | None], list[uuid.UUID]] = defaultdict(list)
+    for evento_id, estado, socio_id in filas:
+        grupos[(estado, socio_id)].append(evento_id)
+    for (estado, socio_id), ids in grupos.items():
+        for inicio in range(0, len(ids), 500):
+            qs = Evento.objects.filter(id__in=ids[inicio : inicio + 500])
+            campos: dict[str, Any] = {"estado_atribucion": estado, "atribuido_en": ahora}
+            if solo_pendientes:
+                qs = qs.filter(estado_atribucion=EstadoAtribucion.PENDIENTE)
+                if socio_id is not None:
+                    campos["socio_id"] = socio_id
+            else:
+                campos["socio_id"] = socio_id
+            qs.update(**campos)
 
 
 def _bloquear_visitantes_con_lead(eventos: Sequence[EventoAtribuible]) -> None:
@@ -910,22 +1072,24 @@ def _bloquear_visitantes_con_lead(eventos: Sequence[EventoAtribuible]) -> None:
             )
 
 
-def _atribuir_reclamados(filas: list[dict[str, Any]]) -> ResumenAtribucion:
+def _atribuir_reclamados(filas: list[EventoAtribuible]) -> ResumenAtribucion:
     resumen = ResumenAtribucion(reclamados=len(filas))
     if not filas:
         return resumen
-    eventos = sorted(
-        (EventoAtribuible.de(f) for f in filas), key=lambda e: (e.ocurrido_en, str(e.id))
-    )
+    eventos = sorted(filas, key=lambda e: (e.ocurrido_en, str(e.id)))
     _bloquear_visitantes_con_lead(eventos)
     ctx = contexto_cargar(eventos=eventos)
     comisiones: list[dict[str, Any]] = []
     recompensas: list[dict[str, Any]] = []
-    atribuidos: list[uuid.UUID] = []
-    sin_atribucion: list[uuid.UUID] = []
+    marcas: list[tuple[uuid.UUID, str, uuid.UUID | None]] = []
+    atribuidos = 0
     for ev in eventos:
         resultado = calcular_atribucion(ev, contexto=ctx)
-        (atribuidos if resultado.socios else sin_atribucion).append(ev.id)
+        if resultado.socios:
+            atribuidos += 1
+            marcas.append((ev.id, EstadoAtribucion.ATRIBUIDO, resultado.socio_evento))
+        else:
+            marcas.append((ev.id, EstadoAtribucion.SIN_ATRIBUCION, None))
         for c in resultado.creditos:
             fila = credito_campos(evento_id=ev.id, calculado=c)
             (recompensas if c.es_recompensa else comisiones).append(fila)
@@ -933,18 +1097,9 @@ def _atribuir_reclamados(filas: list[dict[str, Any]]) -> ResumenAtribucion:
     # last line of defence; a conflict here means someone else already credited that pair.
     filas_insertar(Comision, comisiones, ignorar_conflictos=True)
     filas_insertar(Recompensa, recompensas, ignorar_conflictos=True)
-    ahora = timezone.now()
-    pendiente = EstadoAtribucion.PENDIENTE
-    if atribuidos:
-        Evento.objects.filter(id__in=atribuidos, estado_atribucion=pendiente).update(
-            estado_atribucion=EstadoAtribucion.ATRIBUIDO, atribuido_en=ahora
-        )
-    if sin_atribucion:
-        Evento.objects.filter(id__in=sin_atribucion, estado_atribucion=pendiente).update(
-            estado_atribucion=EstadoAtribucion.SIN_ATRIBUCION, atribuido_en=ahora
-        )
-    resumen.atribuidos = len(atribuidos)
-    resumen.sin_atribucion = len(sin_atribucion)
+    eventos_marcar_atribucion(marcas, ahora=timezone.now(), solo_pendientes=True)
+    resumen.atribuidos = atribuidos
+    resumen.sin_atribucion = len(eventos) - atribuidos
     resumen.comisiones = len(comisiones)
     resumen.recompensas = len(recompensas)
     resumen.evento_ids = [e.id for e in eventos]

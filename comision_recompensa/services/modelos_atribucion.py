@@ -11,6 +11,7 @@ largest-remainder method, so the rounded parts always add up *exactly* to the wh
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Context, Decimal, localcontext
@@ -48,9 +49,20 @@ class PesoTouchpoint:
     credito: Decimal
 
 
+def _por_fecha(t: Touchpoint) -> dt.datetime:
+    return t.ocurrido_en
+
+
 def ordenar_touchpoints(touchpoints: Sequence[Touchpoint]) -> list[Touchpoint]:
-    """Chronological order; equal times are ordered by event id so ties are deterministic."""
-    return sorted(touchpoints, key=lambda t: (t.ocurrido_en, str(t.evento_id)))
+    """Chronological order; equal times are ordered by event id so ties are deterministic.
+
+    The id (as text) only matters for ties, so it is only computed when there is one.
+    """
+    ordenados = sorted(touchpoints, key=_por_fecha)
+    for a, b in itertools.pairwise(ordenados):
+        if a.ocurrido_en == b.ocurrido_en:
+            return sorted(touchpoints, key=lambda t: (t.ocurrido_en, str(t.evento_id)))
+    return ordenados
 
 
 def pesos_modelo(
@@ -166,6 +178,11 @@ def creditos_por_socio(pesos: Sequence[PesoTouchpoint]) -> dict[Hashable, Decima
 def repartir_monto(total: Decimal, creditos: Sequence[Decimal]) -> list[Decimal]:
     """Split a money `total` (≥ 0) in proportion to `creditos` into cents that add up exactly
     to `total` rounded to cents."""
+    if len(creditos) == 1 and creditos[0] > 0:
+        # Fast path (one credited partner): the whole, rounded to cents like the general case.
+        if total < 0:
+            raise ValueError("total must be >= 0")
+        return [total.quantize(CENTIMO)]
     total_centimos = int((total / CENTIMO).to_integral_value())
     if total_centimos < 0:
         raise ValueError("total must be >= 0")

@@ -13,6 +13,11 @@ the live engine) the new credits are computed with the same engine as live attri
   difference between the new amount and what was already paid *plus earlier adjustments* goes
   to the partner's next Pago (accion `ajuste`).
 
+The event's state and `Evento.socio` follow the new result with the live engine's rule (see
+`services/atribucion.py`): socio = the one credited partner, null for a split or nobody (a paid
+partner that lost the credit keeps it). A `--socio` run changes only that partner's credits and
+leaves the event's state and socio alone.
+
 Every change is a CambioAtribucion row linked to the run (its `detalle` names the credit and,
 for a change, keeps the previous explanation; for an adjustment, the new one — the paid row
 keeps its own). Running the same re-attribution twice
@@ -39,7 +44,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+import orjson
+from django.db import connection, reset_queries, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -57,9 +63,11 @@ from comision_recompensa.services.atribucion import (
     CAMPOS_EVENTO,
     CreditoCalculado,
     EventoAtribuible,
+    arreglo_pg,
     calcular_atribucion,
     contexto_cargar,
     credito_campos,
+    eventos_marcar_atribucion,
     filas_actualizar,
     filas_insertar,
 )
@@ -203,7 +211,11 @@ def _eventos_qs(parametros: ParametrosReatribucion, cursor: Cursor) -> Any:
         qs = qs.filter(marca_id=parametros.marca_id)
     if cursor is not None:
         ocurrido, eid = cursor
-        qs = qs.filter(Q(ocurrido_en__gt=ocurrido) | Q(ocurrido_en=ocurrido, id__gt=eid))
+        # `ocurrido_en >= cursor` bounds the index range scan; the OR alone was only a filter,
+        # so every chunk re-read the run's earlier rows (quadratic over a long run).
+        qs = qs.filter(ocurrido_en__gte=ocurrido).filter(
+            Q(ocurrido_en__gt=ocurrido) | Q(id__gt=eid)
+        )
     return qs
 
 
@@ -243,28 +255,51 @@ class _CreditoActual:
         )
 
 
+_CAMPOS_CREDITO = (
+    "id",
+    "evento_id",
+    "socio_id",
+    "credito",
+    "monto",
+    "moneda",
+    "asociacion_id",
+    "regla_id",
+    "estado",
+    "pago_id",
+    "detalle_atribucion",
+)
+
+
 def _creditos_actuales(
     evento_ids: list[uuid.UUID], *, bloquear: bool
 ) -> dict[uuid.UUID, dict[uuid.UUID, _CreditoActual]]:
     actuales: dict[uuid.UUID, dict[uuid.UUID, _CreditoActual]] = defaultdict(dict)
+    if connection.vendor == "postgresql":
+        # Raw query (ids as one array, rows as tuples) and orjson for the explanations: the
+        # ORM's IN list, values() dicts and json.loads cost more than the query itself.
+        ids = arreglo_pg(evento_ids)
+        for modelo in (Comision, Recompensa):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(_CAMPOS_CREDITO[:-1])}, detalle_atribucion::text "
+                    f"FROM {modelo._meta.db_table} "
+                    "WHERE evento_id = ANY(%s::uuid[]) AND estado <> %s"
+                    + (" FOR UPDATE" if bloquear else ""),
+                    [ids, EstadoCredito.REVERTIDA],
+                )
+                for fila in cursor.fetchall():
+                    detalle = fila[-1]
+                    if isinstance(detalle, str | bytes):
+                        detalle = orjson.loads(detalle)
+                    actual = _CreditoActual(modelo, *fila[:-1], detalle)  # type: ignore[call-arg]
+                    actuales[actual.evento_id][actual.socio_id] = actual
+        return actuales
     for modelo in (Comision, Recompensa):
         qs = modelo.objects.filter(evento_id__in=evento_ids).exclude(estado=EstadoCredito.REVERTIDA)
         if bloquear and connection.vendor == "postgresql":
             # Lifecycle transitions (approve, pay) wait for this chunk instead of racing it.
             qs = qs.select_for_update(of=("self",))
-        for fila in qs.values(
-            "id",
-            "evento_id",
-            "socio_id",
-            "credito",
-            "monto",
-            "moneda",
-            "asociacion_id",
-            "regla_id",
-            "estado",
-            "pago_id",
-            "detalle_atribucion",
-        ):
+        for fila in qs.values(*_CAMPOS_CREDITO):
             actuales[fila["evento_id"]][fila["socio_id"]] = _CreditoActual(modelo=modelo, **fila)
     return actuales
 
@@ -329,7 +364,8 @@ def reatribucion_procesar_lote(
         revertir: dict[type[Any], list[uuid.UUID]] = defaultdict(list)
         ajustes: list[dict[str, Any]] = []
         cambios: list[dict[str, Any]] = []
-        estados: dict[str, list[uuid.UUID]] = defaultdict(list)
+        estados: list[tuple[uuid.UUID, str, uuid.UUID | None]] = []
+        tocados: list[uuid.UUID] = []  # events whose credits, state or socio change
         filtro_socio = parametros.socio_id
         id_ejecucion = ejecucion.pk if ejecucion is not None else None
 
@@ -473,16 +509,30 @@ def reatribucion_procesar_lote(
                     )
             if resumen.cambios != cambios_antes:
                 resumen.eventos_con_cambios += 1
+                tocados.append(ev.id)
             # The event's state follows whether anybody holds credit for it now.
             queda_credito = bool(resultado.socios) or any(v.pagado for v in viejos.values())
             nuevo_estado = (
                 EstadoAtribucion.ATRIBUIDO if queda_credito else EstadoAtribucion.SIN_ATRIBUCION
             )
-            if not filtro_socio and nuevo_estado != ev.estado_atribucion:
-                estados[nuevo_estado].append(ev.id)
+            # Evento.socio follows the same rule as live attribution: the one credited partner,
+            # else null (a split, or nobody); a paid partner that lost the credit keeps it.
+            nuevo_socio = resultado.socio_evento
+            if not resultado.socios and queda_credito:
+                nuevo_socio = ev.socio_id
+            if not filtro_socio and (nuevo_estado, nuevo_socio) != (
+                ev.estado_atribucion,
+                ev.socio_id,
+            ):
+                estados.append((ev.id, nuevo_estado, nuevo_socio))
+                if not tocados or tocados[-1] != ev.id:
+                    tocados.append(ev.id)
 
         if escribir:
             _aplicar(crear, actualizar, revertir, ajustes, cambios, estados, ahora)
+            if tocados:
+                # The same domain event as live attribution (reports drop stale rollups).
+                transaction.on_commit(lambda: _enviar_atribuidos(tocados))
             if ejecucion is not None:
                 ejecucion.cursor_ocurrido_en, ejecucion.cursor_evento_id = ultimo
                 ejecucion.eventos_procesados += resumen.eventos
@@ -506,7 +556,7 @@ def _aplicar(
     revertir: dict[type[Any], list[uuid.UUID]],
     ajustes: list[dict[str, Any]],
     cambios: list[dict[str, Any]],
-    estados: dict[str, list[uuid.UUID]],
+    estados: list[tuple[uuid.UUID, str, uuid.UUID | None]],
     ahora: dt.datetime,
 ) -> None:
     for modelo, filas in crear.items():
@@ -528,10 +578,17 @@ def _aplicar(
         revertidos.extend((modelo, i) for i in ids)
     filas_insertar(Ajuste, ajustes, ignorar_conflictos=False)
     filas_insertar(CambioAtribucion, cambios, ignorar_conflictos=False)
-    for estado, ids in estados.items():
-        Evento.objects.filter(id__in=ids).update(estado_atribucion=estado, atribuido_en=ahora)
+    eventos_marcar_atribucion(estados, ahora=ahora, solo_pendientes=False)
     if revertidos:
         transaction.on_commit(lambda: _enviar_revertidos(revertidos))
+
+
+def _enviar_atribuidos(evento_ids: list[uuid.UUID]) -> None:
+    for receptor, respuesta in signals.eventos_atribuidos.send_robust(
+        sender=reatribucion_procesar_lote, evento_ids=evento_ids
+    ):
+        if isinstance(respuesta, Exception):
+            logger.error("eventos_atribuidos receiver %r failed: %r", receptor, respuesta)
 
 
 def _enviar_revertidos(revertidos: list[tuple[type[Any], uuid.UUID]]) -> None:
@@ -594,6 +651,9 @@ def reatribucion_ejecutar(
         parcial, cursor = reatribucion_procesar_lote(
             parametros=parametros, cursor=cursor, tamano=tamano, ejecucion=ejecucion
         )
+        # With DEBUG on, Django keeps the last 9,000 statements with their parameters inlined
+        # (megabytes per chunk here): forget them so memory stays bounded on a long run.
+        reset_queries()
         if cursor is None:
             break
         resumen.sumar(parcial)

@@ -414,3 +414,65 @@ def test_la_base_de_datos_impide_un_segundo_credito_vivo(marca):
     assert Comision.objects.filter(evento=venta).count() == 1
     venta.refresh_from_db()
     assert venta.estado_atribucion == EstadoAtribucion.ATRIBUIDO
+
+
+# --- Evento.socio follows a single-partner credit ---------------------------------------------
+def test_conversion_por_visitante_de_un_solo_socio_queda_con_ese_socio(marca):
+    """Lineal over two clicks of one partner: one partner credited → Evento.socio is set, and
+    the partner finds the conversion in its own event list (scoping filters on Evento.socio)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from eventos_medios.tests.factories import UsuarioFactory
+
+    a, pub_a, _ = socio_con_publicacion(marca)
+    a.usuario = UsuarioFactory()
+    a.save()
+    click(pub_a, horas_antes=5)
+    click(pub_a, horas_antes=1)
+    venta = conversion(marca)
+    assert venta.socio_id is None
+    eventos_atribuir(evento_ids=[venta.id])
+    venta.refresh_from_db()
+    assert (venta.estado_atribucion, venta.socio_id) == (EstadoAtribucion.ATRIBUIDO, a.id)
+    assert creditos_de(venta)[a.id].detalle_atribucion["metodo"] == "visitante_id"
+    cliente = APIClient()
+    cliente.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=a.usuario).key}")
+    r = cliente.get("/api/v1/eventos/", {"tipo": TipoEvento.VENTA})
+    assert r.status_code == 200, r.content
+    assert str(venta.id) in {e["id"] for e in r.json()["results"]}
+    r = cliente.get(f"/api/v1/eventos/{venta.id}/")
+    assert r.status_code == 200 and r.json()["socio"] == str(a.id)
+
+
+def test_conversion_repartida_entre_socios_queda_sin_socio(marca):
+    a, pub_a, _ = socio_con_publicacion(marca)
+    b, pub_b, _ = socio_con_publicacion(marca)
+    click(pub_a, horas_antes=5)
+    click(pub_b, horas_antes=1)
+    venta = conversion(marca)
+    eventos_atribuir(evento_ids=[venta.id])
+    venta.refresh_from_db()
+    assert set(creditos_de(venta)) == {a.id, b.id}
+    assert (venta.estado_atribucion, venta.socio_id) == (EstadoAtribucion.ATRIBUIDO, None)
+
+
+def test_ultimo_clic_y_click_id_ponen_el_socio_acreditado():
+    marca = MarcaFactory(modelo_atribucion="ultimo_clic")
+    a, pub_a, _ = socio_con_publicacion(marca)
+    b, pub_b, _ = socio_con_publicacion(marca)
+    c = click(pub_a, horas_antes=5)
+    click(pub_b, horas_antes=1)
+    por_visitante = conversion(marca)
+    por_click = conversion(marca, click=c, visitante_id="", referencia_externa="otra")
+    sin_nadie = conversion(marca, visitante_id="nadie", referencia_externa="tercera")
+    resumen = eventos_pendientes_atribuir(lote=50)
+    assert (resumen.atribuidos, resumen.sin_atribucion) == (4, 1)  # the two clicks and two sales
+    for evento in (por_visitante, por_click, sin_nadie):
+        evento.refresh_from_db()
+    assert por_visitante.socio_id == b.id
+    assert por_click.socio_id == a.id
+    assert (sin_nadie.estado_atribucion, sin_nadie.socio_id) == ("sin_atribucion", None)
+    # A stored socio is an output of attribution: attributing again credits nobody twice.
+    assert eventos_atribuir(evento_ids=[por_visitante.id, por_click.id]).reclamados == 0
+    assert len(creditos_de(por_visitante)) == 1 and len(creditos_de(por_click)) == 1

@@ -25,7 +25,7 @@ from comision_recompensa.services.reatribucion import (
     reatribucion_ejecutar,
 )
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
-from eventos_medios.models import EstadoAtribucion, TipoEvento
+from eventos_medios.models import EstadoAtribucion, Evento, TipoEvento
 from eventos_medios.tests.factories import (
     EventoFactory,
     MarcaFactory,
@@ -262,3 +262,21 @@ def test_comando_valida_argumentos():
         call_command("reatribuir", desde="2026-01-02", hasta="2026-01-01")
     with pytest.raises(CommandError):
         call_command("reatribuir", desde="2026-01-01", hasta="2026-01-02", marca="nope")
+
+
+def test_reatribuir_actualiza_el_socio_del_evento(escenario):
+    """Last click credited B alone (socio = B); linear splits A/B (socio cleared); first click
+    credits A alone (socio = A); an identical second run changes nothing."""
+    marca, a, b, ventas = escenario
+    assert {Evento.objects.get(pk=v.pk).socio_id for v in ventas} == {b.id}
+    marca.modelo_atribucion = "lineal"
+    marca.save()
+    ejecutar()
+    assert {Evento.objects.get(pk=v.pk).socio_id for v in ventas} == {None}
+    marca.modelo_atribucion = "primer_clic"
+    marca.save()
+    ejecutar()
+    assert {Evento.objects.get(pk=v.pk).socio_id for v in ventas} == {a.id}
+    _, segundo = ejecutar()
+    assert segundo.cambios == 0
+    assert {Evento.objects.get(pk=v.pk).socio_id for v in ventas} == {a.id}
