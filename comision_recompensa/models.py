@@ -370,3 +370,97 @@ class CambioAtribucion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.accion}: {self.monto_anterior} → {self.monto_nuevo} {self.moneda}"
+
+
+class ResumenDiario(models.Model):
+    """Daily rollup of events per (dia, socio, marca, tipo), derived data for the reports.
+
+    Rebuilt a whole UTC day at a time by `services.resumen.resumen_refrescar` (never edited row
+    by row); a day is read from here only while its `DiaResumido` row says it is current.
+    `clicks_unicos` is the distinct visitors among the day's live clicks of that socio and
+    marca (see `selectors.reportes`), so it adds up across days, socios and marcas."""
+
+    id = models.BigAutoField(primary_key=True)
+    dia = models.DateField()
+    socio = models.ForeignKey(
+        Socio, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tipo = models.CharField(max_length=16, choices=TipoEvento.choices)
+    eventos = models.PositiveIntegerField(default=0, help_text="Not discarded.")
+    descartados = models.PositiveIntegerField(default=0)
+    clicks_unicos = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dia", "id"]
+        verbose_name = "resumen diario"
+        verbose_name_plural = "resúmenes diarios"
+        indexes = [
+            models.Index(fields=["socio", "dia"], name="resumen_socio_dia_idx"),
+            models.Index(fields=["marca", "dia"], name="resumen_marca_dia_idx"),
+            models.Index(fields=["dia"], name="resumen_dia_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dia} {self.tipo}: {self.eventos}"
+
+
+class ResumenDinero(models.Model):
+    """Daily rollup of comisiones and recompensas per (dia of their event, socio credited,
+    marca and publicacion of the event, clase, moneda, estado): count and amount. Rebuilt with
+    `ResumenDiario`, under the same `DiaResumido` row."""
+
+    class Clase(models.TextChoices):
+        COMISION = "comision"
+        RECOMPENSA = "recompensa"
+
+    id = models.BigAutoField(primary_key=True)
+    dia = models.DateField()
+    socio = models.ForeignKey(Socio, on_delete=models.CASCADE, related_name="+")
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    publicacion = models.ForeignKey(
+        "eventos_medios.Publicacion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    clase = models.CharField(max_length=10, choices=Clase.choices)
+    moneda = models.CharField(max_length=3, blank=True)
+    estado = models.CharField(max_length=12, choices=EstadoCredito.choices)
+    cantidad = models.PositiveIntegerField(default=0)
+    monto = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["dia", "id"]
+        verbose_name = "resumen de dinero"
+        verbose_name_plural = "resúmenes de dinero"
+        indexes = [
+            models.Index(fields=["socio", "dia"], name="resumendinero_socio_dia_idx"),
+            models.Index(fields=["marca", "dia"], name="resumendinero_marca_dia_idx"),
+            models.Index(fields=["dia"], name="resumendinero_dia_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dia} {self.clase} {self.estado}: {self.monto} {self.moneda}"
+
+
+class DiaResumido(models.Model):
+    """One UTC day whose `ResumenDiario` rows are current. Deleting the row (an event of that
+    day was attributed after the refresh) sends reports back to the live events for that day
+    until the next refresh rebuilds it."""
+
+    dia = models.DateField(primary_key=True)
+    refrescado_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dia"]
+        verbose_name = "día resumido"
+        verbose_name_plural = "días resumidos"
+
+    def __str__(self) -> str:
+        return f"{self.dia} ({self.refrescado_en or 'en curso'})"

@@ -179,7 +179,17 @@ class RendimientoPublicacionesView(APIView):
     pagination_class = PaginacionEstandar
 
     @extend_schema(
-        parameters=[FiltrosReporteSerializer],
+        parameters=[
+            FiltrosReporteSerializer,
+            # APIView: spectacular does not add the paginator's parameters by itself.
+            OpenApiParameter("page", int, OpenApiParameter.QUERY, description="Page number."),
+            OpenApiParameter(
+                "page_size",
+                int,
+                OpenApiParameter.QUERY,
+                description=f"Rows per page (max {PaginacionEstandar.max_page_size}).",
+            ),
+        ],
         responses={200: OpenApiTypes.OBJECT},
         summary="Per-publication performance",
     )

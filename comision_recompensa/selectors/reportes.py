@@ -7,22 +7,31 @@ Definitions used by every report (the API and the admin dashboard show the same 
   a statement for November shows the money earned by November's conversions.
 - **Events** are counted by `tipo`, leaving out those discarded at ingestion (bots, duplicate
   clicks, HEAD requests); those are counted apart as `descartados`.
-- **Unique clicks**: distinct visitors among the (non-discarded) clicks, where a visitor is the
-  click's `visitante_id` when the client sent one, else its salted `ip_hash`; a click with
-  neither counts on its own. Two clicks by the same person, one with a visitor id and one
-  without, may count twice: the figure is an upper bound, as in every cookie-less tracker.
+- **Unique clicks**: distinct visitors per partner, brand and UTC day among the (non-discarded)
+  clicks, summed over the days, partners and brands reported — the usual "unique clicks" of
+  affiliate platforms, and a figure that adds up, so it can be pre-aggregated per day. A
+  visitor is the click's `visitante_id` when the client sent one, else its salted `ip_hash`;
+  a click with neither counts on its own. The same person clicking on two days (or for two
+  partners or brands) counts once per day (partner, brand); two clicks by the same person, one
+  with a visitor id and one without, may count twice: an upper bound, as in every cookie-less
+  tracker.
 - **Conversions**: events whose tipo can be paid for (`TIPOS_CONVERSION`: lead, registro,
   conversion, venta, hito).
 - **Earnings**: the sum of `monto` of credits not `revertida`, per currency (never added across
-  currencies).
+  currencies). Credits without a currency (zero-amount credits of events no rule paid for) are
+  worth nothing: they are counted as credits but left out of every money total.
 
 Scope (PRODUCT.md §6): staff see everything; a brand user sees its marcas' events and the
 credits on them; a partner sees only events and credits of its own (its statement). A user
 with both links sees the union; a user with none sees zeros.
 
-Queries lean on the denormalised `Evento.socio` / `Evento.marca` and the indexes
-`evento_socio_fecha_idx`, `evento_marca_fecha_idx`, `evento_pub_fecha_idx` and
-`evento_fecha_idx`; credits join their event only when a marca or period filter needs it.
+Event counts of whole UTC days before today come from the daily rollup (`ResumenDiario`, only
+for days whose `DiaResumido` row says it is current; see `services.resumen`); today, partial
+days at the edges of the period and days not summarised are counted live from the events, by
+the same grouping, so both paths give the same numbers. Live queries lean on the denormalised
+`Evento.socio` / `Evento.marca` and the indexes `evento_socio_fecha_idx`,
+`evento_marca_fecha_idx`, `evento_pub_fecha_idx` and `evento_fecha_idx`; credits (not rolled up:
+their estado changes for weeks) join their event only when a marca or period filter needs it.
 """
 
 from __future__ import annotations
@@ -36,11 +45,8 @@ from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     CharField,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
     Q,
     QuerySet,
@@ -51,13 +57,23 @@ from django.db.models.functions import (
     Coalesce,
     Collate,
     NullIf,
+    TruncDate,
     TruncDay,
     TruncMonth,
     TruncWeek,
 )
 
 from alpespartners.api.access import Alcance
-from comision_recompensa.models import Comision, EstadoCredito, EstadoPago, Pago, Recompensa
+from comision_recompensa.models import (
+    Comision,
+    DiaResumido,
+    EstadoCredito,
+    EstadoPago,
+    Pago,
+    Recompensa,
+    ResumenDiario,
+    ResumenDinero,
+)
 from eventos_medios.models import (
     TIPOS_CONVERSION,
     EstadoAtribucion,
@@ -72,8 +88,8 @@ Intervalo = Literal["dia", "semana", "mes"]
 INTERVALOS: tuple[str, ...] = ("dia", "semana", "mes")
 
 CERO = Decimal("0.00")
-# Bounded sample for the attribution-lag percentiles where the database has no percentile_cont.
-MUESTRA_LATENCIA_SQLITE = 10_000
+# Bounded sample (the latest attributed events) for the attribution-lag percentiles.
+MUESTRA_LATENCIA = 2_000
 TOP_N = 10
 
 _DESCARTADO = Q(estado_atribucion=EstadoAtribucion.DESCARTADO)
@@ -106,17 +122,6 @@ def _unicos(filtro: Q) -> dict[str, Any]:
 
 def _suma_unicos(fila: dict[str, Any]) -> int:
     return int(fila["_unicos_con_clave"] or 0) + int(fila["_unicos_anonimos"] or 0)
-
-
-class _Percentil(Aggregate):
-    """PostgreSQL `percentile_cont(f) WITHIN GROUP (ORDER BY expr)` (interpolated)."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraccion)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expresion: Any, *, fraccion: float, **extra: Any) -> None:
-        # `fraccion` comes from code, never from input; float() keeps it a plain literal.
-        super().__init__(expresion, fraccion=float(fraccion), **extra)
 
 
 # --- Scoped base querysets ----------------------------------------------------------------------
@@ -207,30 +212,231 @@ def pagos_reporte(
 # --- Building blocks ------------------------------------------------------------------------------
 
 
-def _conteos_por_tipo(eventos: QuerySet[Evento]) -> tuple[dict[str, int], int, int]:
-    """(counts of non-discarded events by tipo, discarded count, unique clicks).
+def inicio_dia(dia: dt.date) -> dt.datetime:
+    """Midnight UTC starting `dia`."""
+    return dt.datetime.combine(dia, dt.time.min, tzinfo=dt.UTC)
 
-    One aggregate row from one pass that reads only columns of `evento_socio_fecha_idx`, so a
-    partner's statement is an index-only scan (counting `tipo`, never `id`, keeps the heap out
-    of it)."""
+
+def filas_diarias(eventos: QuerySet[Evento]) -> list[dict[str, Any]]:
+    """Per (UTC day, socio, marca, tipo) of `eventos`: live events, discarded events and, for
+    clicks, unique visitors (per that day, socio and marca). The grain of `ResumenDiario`: the
+    refresh stores these rows and reports compute them live for days not summarised, so both
+    paths count alike. One aggregate query."""
     vivo = ~_DESCARTADO
-    fila = eventos.aggregate(
-        **{f"n_{tipo}": Count("tipo", filter=Q(tipo=tipo) & vivo) for tipo in TipoEvento.values},
-        descartados=Count("tipo", filter=_DESCARTADO),
-        **_unicos(Q(tipo=TipoEvento.CLICK) & vivo),
+    filas = (
+        eventos.order_by()
+        .annotate(dia=TruncDate("ocurrido_en", tzinfo=dt.UTC))
+        .values("dia", "socio_id", "marca_id", "tipo")
+        .annotate(
+            eventos=Count("tipo", filter=vivo),
+            descartados=Count("tipo", filter=_DESCARTADO),
+            **_unicos(Q(tipo=TipoEvento.CLICK) & vivo),
+        )
     )
-    conteos = {tipo: int(fila[f"n_{tipo}"] or 0) for tipo in TipoEvento.values}
-    return conteos, int(fila["descartados"] or 0), _suma_unicos(fila)
+    return [
+        {
+            "dia": _como_fecha(f["dia"]),
+            "socio_id": f["socio_id"],
+            "marca_id": f["marca_id"],
+            "tipo": f["tipo"],
+            "eventos": int(f["eventos"] or 0),
+            "descartados": int(f["descartados"] or 0),
+            "clicks_unicos": _suma_unicos(dict(f)),
+        }
+        for f in filas
+    ]
 
 
-def _resumen_creditos(qs: QuerySet[Any]) -> dict[str, Any]:
-    """Count per estado and amount per currency and estado."""
+def _hoy() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _dias_resumidos(desde: dt.datetime | None, hasta: dt.datetime | None) -> list[dt.date]:
+    """Summarised days (before today) lying wholly inside [desde, hasta), ascending."""
+    qs = DiaResumido.objects.filter(refrescado_en__isnull=False, dia__lt=_hoy())
+    if desde is not None:
+        primero = desde.astimezone(dt.UTC).date()
+        if inicio_dia(primero) < desde:
+            primero += dt.timedelta(days=1)
+        qs = qs.filter(dia__gte=primero)
+    if hasta is not None:
+        qs = qs.filter(dia__lt=hasta.astimezone(dt.UTC).date())
+    return sorted(qs.values_list("dia", flat=True))
+
+
+def _rachas(dias: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Runs of consecutive days as (first, last)."""
+    rachas: list[tuple[dt.date, dt.date]] = []
+    for dia in dias:
+        if rachas and rachas[-1][1] + dt.timedelta(days=1) == dia:
+            rachas[-1] = (rachas[-1][0], dia)
+        else:
+            rachas.append((dia, dia))
+    return rachas
+
+
+def _tramos_vivos(
+    desde: dt.datetime | None, hasta: dt.datetime | None, rachas: list[tuple[dt.date, dt.date]]
+) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+    """The parts of [desde, hasta) outside the summarised runs (None: unbounded)."""
+    tramos: list[tuple[dt.datetime | None, dt.datetime | None]] = []
+    cursor = desde
+    for primero, ultimo in rachas:
+        inicio = inicio_dia(primero)
+        if cursor is None or cursor < inicio:
+            tramos.append((cursor, inicio))
+        cursor = inicio_dia(ultimo) + dt.timedelta(days=1)
+    if cursor is None or hasta is None or cursor < hasta:
+        tramos.append((cursor, hasta))
+    return tramos
+
+
+def filas_eventos(
+    *,
+    alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Rows (dia, tipo, eventos, descartados, clicks_unicos) adding up to the events visible to
+    `alcance` in the period: summarised days from the rollup (one query), the rest live (one
+    query per stretch not summarised — usually just today). Several rows may share a
+    (dia, tipo): callers add them up."""
+    rachas = _rachas(_dias_resumidos(desde, hasta))
+    filas: list[dict[str, Any]] = []
+    if rachas:
+        qs = ResumenDiario.objects.all()
+        q = _q_alcance(alcance)
+        if q is not None:
+            qs = qs.filter(q)
+        if marca_id is not None:
+            qs = qs.filter(marca_id=marca_id)
+        if socio_id is not None:
+            qs = qs.filter(socio_id=socio_id)
+        en_rachas = Q(pk__in=[])
+        for primero, ultimo in rachas:
+            en_rachas |= Q(dia__gte=primero, dia__lte=ultimo)
+        resumidas = (
+            qs.filter(en_rachas)
+            .order_by()
+            .values("dia", "tipo")
+            .annotate(
+                eventos=Sum("eventos"),
+                descartados=Sum("descartados"),
+                clicks_unicos=Sum("clicks_unicos"),
+            )
+        )
+        filas.extend(dict(f) for f in resumidas)
+    for inicio, fin in _tramos_vivos(desde, hasta, rachas):
+        eventos = eventos_reporte(
+            alcance=alcance, marca_id=marca_id, socio_id=socio_id, desde=inicio, hasta=fin
+        )
+        filas += filas_diarias(eventos)
+    return filas
+
+
+# Fields of a credit row as the rollup names them → as the live credit query reaches them.
+_CAMPOS_CREDITO = {
+    "estado": "estado",
+    "moneda": "moneda",
+    "socio_id": "socio_id",
+    "marca_id": "evento__marca_id",
+    "publicacion_id": "evento__publicacion_id",
+}
+_CLASE = {Comision: ResumenDinero.Clase.COMISION, Recompensa: ResumenDinero.Clase.RECOMPENSA}
+
+
+# Slack of the `creado_en` bound of live credit queries (see `_acotar_creado_en`).
+HOLGURA_CREDITO = dt.timedelta(days=1)
+
+
+def _acotar_creado_en(creditos: QuerySet[Any], inicio: dt.datetime) -> QuerySet[Any]:
+    """Add the redundant bounds `estado IN (all) AND creado_en >= inicio − HOLGURA_CREDITO`.
+
+    A credit is created by attribution after its event is stored, and ingestion refuses an
+    `ocurrido_en` more than 5 minutes ahead, so a credit of an event occurring from `inicio` on
+    was created after `inicio − 1 day`: the result does not change. The bounds let PostgreSQL
+    read a short stretch (today) through `*_socio_idx (socio, estado, creado_en)` or
+    `*_estado_idx (estado, creado_en)` instead of hash-joining every credit of the partner."""
+    return creditos.filter(estado__in=EstadoCredito.values, creado_en__gte=inicio - HOLGURA_CREDITO)
+
+
+def filas_dinero(
+    modelo: type[Comision] | type[Recompensa],
+    *,
+    alcance: Alcance,
+    campos: tuple[str, ...],
+    marca_id: uuid.UUID | None = None,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Rows (`campos`…, cantidad, monto) adding up to the comisiones or recompensas visible to
+    `alcance` whose event falls in the period: summarised days from `ResumenDinero`, the rest
+    live (see `filas_eventos`). `campos` ⊆ estado, moneda, socio_id, marca_id, publicacion_id.
+    Several rows may share the same `campos`: callers add them up."""
+    rachas = _rachas(_dias_resumidos(desde, hasta))
+    filas: list[dict[str, Any]] = []
+    if rachas:
+        qs = ResumenDinero.objects.filter(clase=_CLASE[modelo])
+        q = _q_alcance(alcance)
+        if q is not None:
+            qs = qs.filter(q)
+        if marca_id is not None:
+            qs = qs.filter(marca_id=marca_id)
+        if socio_id is not None:
+            qs = qs.filter(socio_id=socio_id)
+        en_rachas = Q(pk__in=[])
+        for primero, ultimo in rachas:
+            en_rachas |= Q(dia__gte=primero, dia__lte=ultimo)
+        filas += (
+            qs.filter(en_rachas)
+            .order_by()
+            .values(*campos)
+            .annotate(cantidad=Sum("cantidad"), monto=Sum("monto"))
+        )
+    for inicio, fin in _tramos_vivos(desde, hasta, rachas):
+        creditos = creditos_reporte(
+            modelo, alcance=alcance, marca_id=marca_id, socio_id=socio_id, desde=inicio, hasta=fin
+        )
+        if inicio is not None:
+            creditos = _acotar_creado_en(creditos, inicio)
+        for fila in creditos.values(*(_CAMPOS_CREDITO[c] for c in campos)).annotate(
+            cantidad=Count("id"), monto=Sum("monto")
+        ):
+            filas.append(
+                {
+                    **{c: fila[_CAMPOS_CREDITO[c]] for c in campos},
+                    "cantidad": fila["cantidad"],
+                    "monto": fila["monto"],
+                }
+            )
+    return filas
+
+
+def _conteos_por_tipo(filas: Iterable[dict[str, Any]]) -> tuple[dict[str, int], int, int]:
+    """(counts of non-discarded events by tipo, discarded count, unique clicks) of `filas`."""
+    conteos = dict.fromkeys(TipoEvento.values, 0)
+    descartados = unicos = 0
+    for fila in filas:
+        conteos[fila["tipo"]] += int(fila["eventos"] or 0)
+        descartados += int(fila["descartados"] or 0)
+        unicos += int(fila["clicks_unicos"] or 0)
+    return conteos, descartados, unicos
+
+
+def _resumen_creditos(filas: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Count per estado and amount per currency and estado, from `filas_dinero` rows grouped
+    by (estado, moneda)."""
     cantidad = dict.fromkeys(EstadoCredito.values, 0)
     monto: dict[str, dict[str, Decimal]] = {}
-    for fila in qs.values("estado", "moneda").annotate(n=Count("id"), total=Sum("monto")):
-        cantidad[fila["estado"]] += fila["n"]
+    for fila in filas:
+        cantidad[fila["estado"]] += int(fila["cantidad"] or 0)
+        if not fila["moneda"]:
+            continue  # zero-amount credit without a rule: counted, but it is no money
         por_estado = monto.setdefault(fila["moneda"], dict.fromkeys(EstadoCredito.values, CERO))
-        por_estado[fila["estado"]] += fila["total"] or CERO
+        por_estado[fila["estado"]] += fila["monto"] or CERO
     return {"cantidad": cantidad, "monto": monto}
 
 
@@ -291,17 +497,23 @@ def resumen(
 ) -> dict[str, Any]:
     """Totals for one scope and period: events by tipo, unique clicks, conversions, and the
     comisiones and recompensas by estado (count, and money per currency). For a partner this
-    is its statement. Three aggregate queries."""
+    is its statement. Events come from the daily rollup plus a live query for today (see the
+    module docstring); credits are two live aggregate queries."""
     filtros: dict[str, Any] = {
         "marca_id": marca_id,
         "socio_id": socio_id,
         "desde": desde,
         "hasta": hasta,
     }
-    conteos, descartados, unicos = _conteos_por_tipo(eventos_reporte(alcance=alcance, **filtros))
+    conteos, descartados, unicos = _conteos_por_tipo(filas_eventos(alcance=alcance, **filtros))
     conversiones = sum(conteos[t] for t in TIPOS_CONVERSION)
-    comisiones = _resumen_creditos(creditos_reporte(Comision, alcance=alcance, **filtros))
-    recompensas = _resumen_creditos(creditos_reporte(Recompensa, alcance=alcance, **filtros))
+    por_estado = ("estado", "moneda")
+    comisiones = _resumen_creditos(
+        filas_dinero(Comision, alcance=alcance, campos=por_estado, **filtros)
+    )
+    recompensas = _resumen_creditos(
+        filas_dinero(Recompensa, alcance=alcance, campos=por_estado, **filtros)
+    )
     return {
         "eventos": conteos,
         "eventos_total": sum(conteos.values()),
@@ -370,6 +582,7 @@ def serie(
         creditos = (
             creditos_reporte(modelo, alcance=alcance, **filtros)
             .exclude(estado=EstadoCredito.REVERTIDA)
+            .exclude(moneda="")
             .annotate(periodo=trunc("evento__ocurrido_en"))
             .values("periodo", "moneda")
             .annotate(total=Sum("monto"))
@@ -428,16 +641,22 @@ def rendimiento_publicaciones(
             eventos_reporte(alcance=alcance, **filtros)
             .filter(publicacion_id__in=ids)
             .exclude(_DESCARTADO)
-            .values("publicacion_id")
+            .annotate(dia=TruncDate("ocurrido_en", tzinfo=dt.UTC))
+            .values("publicacion_id", "dia")
             .annotate(
                 clicks=Count("tipo", filter=Q(tipo=TipoEvento.CLICK)),
                 conversiones=Count("tipo", filter=Q(tipo__in=TIPOS_CONVERSION)),
                 **_unicos(Q(tipo=TipoEvento.CLICK)),
             )
         )
-        metricas = {
-            f["publicacion_id"]: {**f, "clicks_unicos": _suma_unicos(dict(f))} for f in filas
-        }
+        # Unique clicks per day (module docstring), added up over the period.
+        for f in filas:
+            m = metricas.setdefault(
+                f["publicacion_id"], {"clicks": 0, "conversiones": 0, "clicks_unicos": 0}
+            )
+            m["clicks"] += f["clicks"]
+            m["conversiones"] += f["conversiones"]
+            m["clicks_unicos"] += _suma_unicos(dict(f))
 
     ganancias: dict[uuid.UUID, dict[str, Decimal]] = defaultdict(dict)
     if ids:
@@ -446,6 +665,7 @@ def rendimiento_publicaciones(
                 creditos_reporte(modelo, alcance=alcance, **filtros)
                 .filter(evento__publicacion_id__in=ids)
                 .exclude(estado=EstadoCredito.REVERTIDA)
+                .exclude(moneda="")
                 .values("evento__publicacion_id", "moneda")
                 .annotate(total=Sum("monto"))
             )
@@ -473,24 +693,15 @@ def rendimiento_publicaciones(
 
 
 def _latencia_atribucion(eventos: QuerySet[Evento]) -> dict[str, Any]:
-    """p50/p95 of atribuido_en − recibido_en, in seconds, over attributed events."""
-    atribuidos = eventos.filter(atribuido_en__isnull=False)
-    retraso = ExpressionWrapper(F("atribuido_en") - F("recibido_en"), output_field=DurationField())
-    if connection.vendor == "postgresql":
-        fila = atribuidos.aggregate(
-            n=Count("id"),
-            p50=_Percentil(retraso, fraccion=0.5, output_field=DurationField()),
-            p95=_Percentil(retraso, fraccion=0.95, output_field=DurationField()),
-        )
-        return {
-            "muestras": fila["n"],
-            "p50_s": fila["p50"].total_seconds() if fila["p50"] is not None else None,
-            "p95_s": fila["p95"].total_seconds() if fila["p95"] is not None else None,
-        }
-    # Elsewhere: the latest events, a bounded sample, interpolated like percentile_cont.
-    pares = atribuidos.order_by("-ocurrido_en").values_list("recibido_en", "atribuido_en")[
-        :MUESTRA_LATENCIA_SQLITE
-    ]
+    """p50/p95 of atribuido_en − recibido_en, in seconds, over the latest `MUESTRA_LATENCIA`
+    attributed events of the period (interpolated like PostgreSQL's percentile_cont): a bounded
+    read that the `-ocurrido_en` index serves, where an exact percentile would sort every
+    attributed event of the range."""
+    pares = (
+        eventos.filter(atribuido_en__isnull=False)
+        .order_by("-ocurrido_en")
+        .values_list("recibido_en", "atribuido_en")[:MUESTRA_LATENCIA]
+    )
     segundos = sorted((a - r).total_seconds() for r, a in pares if a is not None)
     return {
         "muestras": len(segundos),
@@ -525,18 +736,13 @@ def tablero(
     dias = periodos(intervalo="dia", desde=desde, hasta=hasta)
     indice = {d: i for i, d in enumerate(dias)}
     por_tipo = {t: [0] * len(dias) for t in TipoEvento.values}
-    filas = (
-        eventos.exclude(_DESCARTADO)
-        .annotate(dia=TruncDay("ocurrido_en"))
-        .values("dia", "tipo")
-        .annotate(n=Count("id"))
-    )
     totales = dict.fromkeys(TipoEvento.values, 0)
-    for fila in filas:
+    for fila in filas_eventos(alcance=alcance, **filtros):
+        n = int(fila["eventos"] or 0)
         i = indice.get(_como_fecha(fila["dia"]))
         if i is not None:
-            por_tipo[fila["tipo"]][i] = fila["n"]
-        totales[fila["tipo"]] += fila["n"]
+            por_tipo[fila["tipo"]][i] += n
+        totales[fila["tipo"]] += n
 
     clicks, leads, ventas = (
         totales[TipoEvento.CLICK],
@@ -548,20 +754,20 @@ def tablero(
     top_socios: dict[tuple[Any, str], Decimal] = defaultdict(lambda: CERO)
     top_pubs: dict[tuple[Any, str], Decimal] = defaultdict(lambda: CERO)
     for nombre, modelo in (("comisiones", Comision), ("recompensas", Recompensa)):
-        qs = creditos_reporte(modelo, alcance=alcance, **filtros)
-        creditos[nombre] = _resumen_creditos(qs)
-        vivos = qs.exclude(estado=EstadoCredito.REVERTIDA)
-        for fila in (
-            vivos.values("socio_id", "moneda").annotate(total=Sum("monto")).order_by("-total")
-        )[:TOP_N]:
-            top_socios[(fila["socio_id"], fila["moneda"])] += fila["total"]
-        for fila in (
-            vivos.filter(evento__publicacion__isnull=False)
-            .values("evento__publicacion_id", "moneda")
-            .annotate(total=Sum("monto"))
-            .order_by("-total")
-        )[:TOP_N]:
-            top_pubs[(fila["evento__publicacion_id"], fila["moneda"])] += fila["total"]
+        filas = filas_dinero(
+            modelo,
+            alcance=alcance,
+            campos=("estado", "moneda", "socio_id", "publicacion_id"),
+            **filtros,
+        )
+        creditos[nombre] = _resumen_creditos(filas)
+        # Money rankings: reverted credits and credits without a currency are worth nothing.
+        for fila in filas:
+            if fila["estado"] == EstadoCredito.REVERTIDA or not fila["moneda"]:
+                continue
+            top_socios[(fila["socio_id"], fila["moneda"])] += fila["monto"] or CERO
+            if fila["publicacion_id"] is not None:
+                top_pubs[(fila["publicacion_id"], fila["moneda"])] += fila["monto"] or CERO
 
     nombres_socios = dict(
         Socio.objects.filter(id__in={k[0] for k in top_socios}).values_list("id", "nombre")
@@ -616,6 +822,10 @@ __all__ = [
     "clave_visitante",
     "creditos_reporte",
     "eventos_reporte",
+    "filas_diarias",
+    "filas_dinero",
+    "filas_eventos",
+    "inicio_dia",
     "pagos_reporte",
     "periodos",
     "publicaciones_reporte",

@@ -10,12 +10,15 @@ The fixture (`mundo`), every number below counted by hand:
     P2: click D3 v1 · venta D4 → Comision S1 5.00 EUR aprobada
         registro D4 → Comision S1 2.00 EUR revertida
     P3: click D1 v2 · click D1 v3 · lead D3 → Recompensa S2 3.00 EUR pagada
+
+Unique clicks are distinct visitors per (socio, marca, UTC day), added up (see the selectors'
+docstring). Every report test runs twice (`rollup` fixture): straight from the events, and
+with every past day summarised into the daily rollup, which must give the same numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -26,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from alpespartners.api.access import Alcance
 from comision_recompensa.models import EstadoCredito
 from comision_recompensa.selectors import reportes
+from comision_recompensa.services.resumen import resumen_refrescar
 from comision_recompensa.tests.factories import ComisionFactory, RecompensaFactory
 from eventos_medios.models import EstadoAtribucion, MotivoDescarte, TipoEvento, TipoSocio
 from eventos_medios.tests.factories import (
@@ -84,9 +88,10 @@ def _conversion(pub, tipo, cuando, valor=None):
     )
 
 
-@pytest.fixture
-def mundo(marca, usuario_marca, socio):
-    """marca = A (its user is `usuario_marca`), socio = S1 (with its own user)."""
+@pytest.fixture(params=["vivo", "rollup"])
+def mundo(request, marca, usuario_marca, socio):
+    """marca = A (its user is `usuario_marca`), socio = S1 (with its own user). Built twice:
+    read live, and with every (past) day of it summarised into the rollup."""
     marca_b = MarcaFactory(nombre="Marca B")
     s2 = SocioFactory(nombre="Socio Dos", tipo=TipoSocio.INFLUENCER)
     p1 = PublicacionFactory(medio=MedioMarketingFactory(socio=socio), marca=marca, titulo="P1")
@@ -113,6 +118,8 @@ def mundo(marca, usuario_marca, socio):
     lead_p3 = _conversion(p3, TipoEvento.LEAD, D3)
     RecompensaFactory(evento=lead_p3, monto=Decimal("3.00"), estado=EstadoCredito.PAGADA)
 
+    if request.param == "rollup":
+        assert resumen_refrescar()["dias"] > 0
     return SimpleNamespace(a=marca, b=marca_b, s1=socio, s2=s2, p1=p1, p2=p2, p3=p3)
 
 
@@ -141,8 +148,9 @@ def test_resumen_staff_cuenta_todo(mundo, cliente_staff):
     assert d["eventos"] == _eventos(click=7, lead=2, venta=2, registro=1)
     assert d["eventos_total"] == 12
     assert d["descartados"] == 1
-    # v1, ipX, v2, v3 and one anonymous click.
-    assert d["clicks_unicos"] == 5
+    # Unique per (socio, marca, day): D1 S1/A v1, ipX; D1 S2/A v2, v3; D2 S1/A the anonymous
+    # click; D3 S1/B v1 again (another day and marca). Before per-day uniques this was 5.
+    assert d["clicks_unicos"] == 6
     assert d["conversiones"] == 5
     assert d["tasa_conversion"] == round(5 / 7, 4)
     assert d["comisiones"]["cantidad"] == _estados(pendiente=1, aprobada=1, revertida=1)
@@ -159,8 +167,9 @@ def test_resumen_socio_es_su_estado_de_cuenta(mundo, cliente_socio):
     d = cliente_socio.get(RESUMEN).json()
     assert d["eventos"] == _eventos(click=5, lead=1, venta=2, registro=1)
     assert d["descartados"] == 1
-    # v1 (on P1 and P2, once), ipX, one anonymous click.
-    assert d["clicks_unicos"] == 3
+    # D1: v1, ipX; D2: one anonymous click; D3: v1 on P2 (another day: counts again; it
+    # counted once, 3 in all, before uniques were per day).
+    assert d["clicks_unicos"] == 4
     assert d["conversiones"] == 4
     assert d["comisiones"]["cantidad"] == _estados(pendiente=1, aprobada=1, revertida=1)
     assert d["recompensas"]["cantidad"] == _estados()
@@ -389,18 +398,23 @@ def test_latencia_de_atribucion_percentiles(db):
     assert lat["p95_s"] == pytest.approx(8.8)
 
 
-def test_resumen_de_socio_solo_lee_columnas_del_indice(mundo):
-    """The partner statement's event query reads only columns of evento_socio_fecha_idx, so
-    PostgreSQL can answer it with an index-only scan on a million events (figure B6)."""
-    from eventos_medios.models import Evento
-
-    indice = next(i for i in Evento._meta.indexes if i.name == "evento_socio_fecha_idx")
-    columnas_indice = {Evento._meta.get_field(campo.lstrip("-")).column for campo in indice.fields}
+def test_resumen_de_socio_lee_el_rollup_y_solo_hoy_en_vivo(mundo, socio):
+    """With the past summarised, a partner's statement reads the rollup and touches the events
+    table only for today (figure B6: no scan of a million events)."""
     alcance = Alcance(es_staff=False, marca_ids=frozenset(), socio_id=mundo.s1.id)
+    hoy = reportes.inicio_dia(dt.datetime.now(UTC).date())
+    resumen_refrescar()
     with CaptureQueriesContext(connection) as consultas:
-        reportes._conteos_por_tipo(reportes.eventos_reporte(alcance=alcance))
-    assert len(consultas.captured_queries) == 1
-    sql = consultas.captured_queries[0]["sql"]
-    leidas = set(re.findall(r'"eventos_medios_evento"\."(\w+)"', sql))
-    assert leidas
-    assert leidas <= columnas_indice, leidas - columnas_indice
+        datos = reportes.resumen(alcance=alcance)
+    assert datos["eventos"] == _eventos(click=5, lead=1, venta=2, registro=1)
+    sobre_eventos = [
+        q["sql"] for q in consultas.captured_queries if '"eventos_medios_evento"' in q["sql"]
+    ]
+    assert sobre_eventos, "today is read live"
+    # Live reads are bounded to the stretches outside the summarised days: before the first
+    # one (empty) and from today on — never over them.
+    assert any('"eventos_medios_evento"."ocurrido_en" >=' in sql for sql in sobre_eventos)
+    for sql in sobre_eventos:
+        assert '"eventos_medios_evento"."ocurrido_en"' in sql.split(" WHERE ", 1)[1], sql
+    assert any("resumendiario" in q["sql"] for q in consultas.captured_queries)
+    assert hoy.date() > D4.date()
