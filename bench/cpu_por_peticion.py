@@ -3,6 +3,10 @@
     python -m bench.cpu_por_peticion                 # 2,000 requests per path, 3 rounds
     python -m bench.cpu_por_peticion -n 5000 --rondas 5
     python -m bench.cpu_por_peticion --perfil B2     # cProfile of one path (top functions)
+    python -m bench.cpu_por_peticion --json cpu.json # also write the figures as JSON
+
+`make bench` runs it once after the HTTP figures (its own database, `<bench db>_cpu`) and prints
+its ratios beside the interleaved req/s ratios.
 
 Wall-clock req/s on a shared, loaded machine are noise; the CPU time the application process
 spends per request is not (much). This calls the production WSGI application
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import random
@@ -46,6 +51,8 @@ def _argumentos(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rondas", type=int, default=3, help="rounds (the minimum is reported)")
     p.add_argument("--solo", default="", help="comma-separated paths (B0,B0i,B1,B2)")
     p.add_argument("--perfil", default="", help="cProfile this path (B0, B0i, B1 or B2)")
+    p.add_argument("--calentar", type=int, default=200, help="warm-up requests per path")
+    p.add_argument("--json", default="", help="also write the figures to this JSON file")
     return p.parse_args(argv)
 
 
@@ -158,7 +165,7 @@ def _medir(args: argparse.Namespace) -> int:
             raise SystemExit(f"unexpected status {respuesta.estado}")  # type: ignore[attr-defined]
 
     for _nombre, hacer, esperado in rutas.values():  # warm up: imports, caches, connections
-        for _ in range(200):
+        for _ in range(args.calentar):
             llamar(hacer, esperado)
 
     if args.perfil:
@@ -200,9 +207,40 @@ def _medir(args: argparse.Namespace) -> int:
         )
     print(
         "\nratio = CPU of the baseline / CPU of the path: the req/s ratio the path would reach "
-        "if the app's CPU were the only cost (B1 target 0.45 of B0, B2 target 1.0 of B0i)."
+        "if the app's CPU were the only cost (B1 target 0.50 of B0, B2 target 1.0 of B0i)."
     )
+    if args.json:
+        _escribir_json(args, rutas, cpu, pared)
     return 0
+
+
+def _escribir_json(
+    args: argparse.Namespace,
+    rutas: dict[str, Any],
+    cpu: dict[str, list[float]],
+    pared: dict[str, list[float]],
+) -> None:
+    """The minimum CPU and wall ms per request of each path, and the ratios they predict
+    (baseline CPU ÷ path CPU: B1 against B0, B2 against B0i)."""
+    minimo = {k: round(min(v), 4) for k, v in cpu.items()}
+
+    def ratio(base: str, ruta: str) -> float | None:
+        if base not in minimo or ruta not in minimo or not minimo[ruta]:
+            return None
+        return round(minimo[base] / minimo[ruta], 4)
+
+    datos = {
+        "requests_per_round": args.n,
+        "rounds": args.rondas,
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "paths": {k: rutas[k][0] for k in rutas},
+        "cpu_ms_per_request": minimo,
+        "cpu_ms_per_request_median": {k: round(statistics.median(v), 4) for k, v in cpu.items()},
+        "wall_ms_per_request": {k: round(min(v), 4) for k, v in pared.items()},
+        "cpu_ratios": {"B1": ratio("B0", "B1"), "B2": ratio("B0i", "B2")},
+    }
+    with open(args.json, "w") as f:
+        json.dump(datos, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -117,3 +117,17 @@ def limpiar_prefijo(redis_url: str, prefijo: str) -> None:
         cliente.close()
     except redis.RedisError:
         pass
+
+
+def borrar_bd(entorno: Entorno, nombre: str) -> None:
+    """Drop a throw-away database the benchmark created beside its own (best effort)."""
+    if nombre in _PROTEGIDAS or nombre == entorno.nombre_bd:
+        return
+    mantenimiento = _con_bd(entorno.database_url, "postgres")
+    try:
+        with psycopg.connect(mantenimiento, autocommit=True, connect_timeout=5) as con:
+            con.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(nombre))
+            )
+    except psycopg.Error:
+        pass

@@ -27,12 +27,33 @@ class Figura:
     na: str | None = None
     notas: list[str] = field(default_factory=list)
     detalle: dict[str, Any] = field(default_factory=dict)
+    # Interleaved figures (B0–B3): the median of the per-slice ratios and their spread, the
+    # p99 ratio in the same slices, the baseline's own latencies, and every slice's figures.
+    ratio_rebanadas: float | None = None
+    ratio_min: float | None = None
+    ratio_max: float | None = None
+    p99_ratio: float | None = None
+    base_p50_ms: float | None = None
+    base_p99_ms: float | None = None
+    rebanadas: list[dict[str, Any]] | None = None
+    # In-process CPU per request (`bench.cpu_por_peticion`) and the ratio it predicts.
+    cpu_ms: float | None = None
+    cpu_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
+        if self.ratio_rebanadas is not None:
+            return self.ratio_rebanadas
         if self.valor is None or not self.base:
             return None
         return self.valor / self.base
+
+    @property
+    def dispersion(self) -> float | None:
+        """Relative spread of the slice ratios: (max − min) / median."""
+        if self.ratio_rebanadas is None or self.ratio_min is None or self.ratio_max is None:
+            return None
+        return (self.ratio_max - self.ratio_min) / self.ratio_rebanadas
 
     def no_disponible(self, motivo: str) -> Figura:
         self.na = motivo
@@ -55,6 +76,22 @@ class Figura:
         if self.p50_ms is not None or self.p99_ms is not None:
             datos["p50_ms"] = _redondear(self.p50_ms, 2)
             datos["p99_ms"] = _redondear(self.p99_ms, 2)
+        if self.rebanadas is not None:
+            datos.update(
+                {
+                    "ratio_min": _redondear(self.ratio_min, 3),
+                    "ratio_max": _redondear(self.ratio_max, 3),
+                    "ratio_spread": _redondear(self.dispersion, 3),
+                    "p99_ratio": _redondear(self.p99_ratio, 3),
+                    "baseline_p50_ms": _redondear(self.base_p50_ms, 2),
+                    "baseline_p99_ms": _redondear(self.base_p99_ms, 2),
+                    "slices": self.rebanadas,
+                }
+            )
+        if self.cpu_ms is not None:
+            datos["cpu_ms_per_request"] = _redondear(self.cpu_ms, 3)
+        if self.cpu_ratio is not None:
+            datos["cpu_ratio"] = _redondear(self.cpu_ratio, 3)
         if self.na is not None:
             datos["value"] = "n/a"
             datos["na"] = self.na
@@ -77,9 +114,32 @@ def _fmt(x: float | None, cifras: int = 0) -> str:
     return f"{x:,.{cifras}f}"
 
 
+def _rebanadas(f: Figura) -> str:
+    if f.ratio_min is None or f.ratio_max is None:
+        return ""
+    dispersion = f" ({100 * f.dispersion:.0f} %)" if f.dispersion is not None else ""
+    return f"{f.ratio_min:.2f}–{f.ratio_max:.2f}{dispersion}"
+
+
 def tabla(figuras: list[Figura]) -> str:
-    """The printed table: figure, value, unit, baseline, ratio, target, met."""
-    filas = [("figure", "value", "unit", "p50/p99 ms", "baseline", "ratio", "target", "met")]
+    """The printed table: figure, value, unit, latencies, baseline, the median slice ratio with
+    the min–max of the slice ratios and their relative spread, the p99 ratio of the same
+    slices, the in-process CPU ratio, target, met."""
+    filas = [
+        (
+            "figure",
+            "value",
+            "unit",
+            "p50/p99 ms",
+            "baseline",
+            "ratio",
+            "slices min–max (spread)",
+            "p99 ratio",
+            "CPU ratio (ms/req)",
+            "target",
+            "met",
+        )
+    ]
     for f in figuras:
         lat = ""
         if f.p50_ms is not None or f.p99_ms is not None:
@@ -93,8 +153,24 @@ def tabla(figuras: list[Figura]) -> str:
         if f.base is not None:
             base = f"{_fmt(f.base, 0 if f.base >= 100 else 1)} ({f.base_nombre})"
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else ""
+        p99 = f"{f.p99_ratio:.2f}×" if f.p99_ratio is not None else ""
+        cpu = f"{f.cpu_ratio:.2f}× " if f.cpu_ratio is not None else ""
+        if f.cpu_ms is not None:
+            cpu += f"({f.cpu_ms:.2f} ms)"
         filas.append(
-            (f"{f.clave} {f.nombre}", valor, f.unidad, lat, base, ratio, f.objetivo_texto, cumple)
+            (
+                f"{f.clave} {f.nombre}",
+                valor,
+                f.unidad,
+                lat,
+                base,
+                ratio,
+                _rebanadas(f),
+                p99,
+                cpu,
+                f.objetivo_texto,
+                cumple,
+            )
         )
     anchos = [max(len(fila[i]) for fila in filas) for i in range(len(filas[0]))]
     lineas = []

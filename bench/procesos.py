@@ -90,6 +90,44 @@ def instalar_limpieza() -> None:
         signal.signal(sig, _al_recibir_senal)
 
 
+def hijos(pid: int) -> list[int]:
+    """The direct children of `pid` (scanning /proc; empty where /proc is not readable)."""
+    encontrados = []
+    for entrada in Path("/proc").iterdir():
+        if not entrada.name.isdigit():
+            continue
+        try:
+            stat = (entrada / "stat").read_text()
+        except OSError:
+            continue
+        # `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after it.
+        campos = stat.rsplit(")", 1)[-1].split()
+        if len(campos) > 1 and campos[1] == str(pid):
+            encontrados.append(int(entrada.name))
+    return sorted(encontrados)
+
+
+def estado_kb(pid: int, campo: str) -> int:
+    """A `/proc/<pid>/status` memory field in kB (`VmHWM`: the RSS high-water mark)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for linea in f:
+                if linea.startswith(campo + ":"):
+                    return int(linea.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU of `pid` so far, in clock ticks (0 when it is gone)."""
+    try:
+        campos = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        return int(campos[11]) + int(campos[12])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def puerto_libre() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,6 +227,24 @@ class Gunicorn:
         if self.proc is not None:
             terminar(self.proc)
             self.proc = None
+
+    def pids_workers(self) -> list[int]:
+        return hijos(self.proc.pid) if self.proc is not None else []
+
+    def esperar_reposo(self, *, plazo: float = 30.0) -> float:
+        """Wait until no worker is busy (their CPU time stops growing over 0.3 s), so that
+        requests still in flight when the load generator stopped — a batch of 1,000 events
+        can take seconds — finish before the next slice starts. Returns the seconds waited."""
+        t0 = time.monotonic()
+        pids = self.pids_workers()
+        antes = sum(cpu_ticks(p) for p in pids)
+        while time.monotonic() - t0 < plazo:
+            time.sleep(0.3)
+            ahora = sum(cpu_ticks(p) for p in pids)
+            if ahora - antes <= 2:  # ≤ 20 ms of CPU over every worker: idle
+                break
+            antes = ahora
+        return time.monotonic() - t0
 
 
 @dataclass

@@ -4,6 +4,7 @@ every figure beside its baseline, print the table and write `bench/results/lates
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import secrets
@@ -15,17 +16,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import carga, entorno, procesos
+from bench import carga, entorno, perfil, procesos, registro
 from bench.informe import Figura, escribir_json, tabla
 
-FIGURAS = ("B0", "B1", "B2", "B3", "B4", "B5", "B6")
 SALIDA = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
 def _argumentos(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
-    p.add_argument("--solo", default="", help="only these figures, e.g. B1,B3 (B0 always runs)")
+    p.add_argument(
+        "--solo",
+        default="",
+        help="only these figures, e.g. B1,B3 (B0 baselines run interleaved with B1–B3)",
+    )
     p.add_argument("--workers", type=int, default=0, help="gunicorn workers (skips calibration)")
     p.add_argument("--worker-class", default="", help="gunicorn worker class (sync, gthread)")
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
@@ -35,15 +39,34 @@ def _argumentos(argv: list[str] | None) -> argparse.Namespace:
         help="choose the gunicorn worker class/count by measurement (default in full runs)",
     )
     p.add_argument("--salida", type=Path, default=SALIDA, help="where to write the JSON")
-    p.add_argument("--segundos", type=float, default=0, help="duration of each HTTP figure")
+    p.add_argument(
+        "--rebanadas",
+        type=int,
+        default=0,
+        help="pairs of interleaved slices per HTTP figure and its baseline (6; --quick 3)",
+    )
+    p.add_argument(
+        "--segundos-rebanada",
+        "--segundos",
+        dest="segundos_rebanada",
+        type=float,
+        default=0,
+        help="seconds of each slice, whole seconds (5; --quick 2; B3 at least 3)",
+    )
+    p.add_argument(
+        "--sin-cpu",
+        action="store_true",
+        help="skip the in-process CPU per request (bench.cpu_por_peticion) after B1–B3",
+    )
     p.add_argument("--sin-instalar", action="store_true", help="never apt-get install wrk")
     p.add_argument("--python-client", action="store_true", help="use the asyncio client")
     p.add_argument("--conservar-logs", action="store_true", help="keep the child processes' logs")
     p.add_argument(
         "--perfil",
         action="store_true",
-        help="record py-spy flame graphs of the gunicorn workers during each HTTP figure "
-        "(written to a profiles/ folder beside the JSON)",
+        help="py-spy flame graphs and top-frame summaries (a profiles/ folder beside the "
+        "JSON): gunicorn workers in one extra slice per HTTP side, the Celery worker child in "
+        "B4, the reatribuir process in B5",
     )
     return p.parse_args(argv)
 
@@ -56,17 +79,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     solo = {s.strip().upper() for s in args.solo.split(",") if s.strip()}
-    desconocidas = solo - set(FIGURAS)
+    desconocidas = solo - set(registro.SELECCIONABLES)
     if desconocidas:
-        print(f"bench: unknown figures {sorted(desconocidas)}; use {FIGURAS}", file=sys.stderr)
+        print(
+            f"bench: unknown figures {sorted(desconocidas)}; use {registro.SELECCIONABLES}",
+            file=sys.stderr,
+        )
         return 2
+    if "B0" in solo:  # the baselines only run interleaved with their figures
+        solo |= {"B1", "B2", "B3"}
     procesos.instalar_limpieza()
     logs = Path(tempfile.mkdtemp(prefix="alpes-bench-"))
     # A fresh Redis namespace per run: our queue never mixes with anybody else's.
     ent.env["REDIS_PREFIJO"] = f"bench-{secrets.token_hex(4)}:"
     rc = 1
     try:
-        rc = _ejecutar(args, ent, logs, solo or set(FIGURAS))
+        rc = _ejecutar(args, ent, logs, solo or set(registro.SELECCIONABLES))
         return rc
     except KeyboardInterrupt:
         print("\nbench: interrupted; child processes stopped.", file=sys.stderr)
@@ -101,7 +129,7 @@ def _ejecutar(args: argparse.Namespace, ent: entorno.Entorno, logs: Path, solo: 
         else carga.herramienta_disponible(instalar=not args.sin_instalar)
     )
     version_carga = carga.version_wrk() if herramienta == "wrk" else "bench.cliente (asyncio)"
-    _paso(f"load generator: {version_carga}")
+    _paso(f"load generator: {version_carga}; load average {_carga(carga_inicial)}")
     _paso(f"bench database {ent.nombre_bd!r}: drop, create, migrate")
     entorno.recrear_bd(ent)
 
@@ -115,26 +143,12 @@ def _ejecutar(args: argparse.Namespace, ent: entorno.Entorno, logs: Path, solo: 
     _paso("fixtures")
     fx = datos.sembrar()
     t = figuras.Tamanos.de(rapido=args.quick)
-    if args.segundos:
-        t.segundos_http = args.segundos
-
-    cores = os.cpu_count() or 1
+    if args.rebanadas:
+        t.rebanadas = args.rebanadas
+    if args.segundos_rebanada:
+        t.segundos_rebanada = max(round(args.segundos_rebanada), 1)  # wrk takes whole seconds
     gun = procesos.Gunicorn(env=ent.env, logs=logs)
-    calibracion: list[dict[str, Any]] = []
-    if args.workers or args.worker_class:
-        gun.clase = args.worker_class or "sync"
-        gun.workers = args.workers or 2 * cores
-        gun.hilos = args.threads
-        eleccion = "given on the command line"
-    elif args.calibrar or not args.quick:
-        _paso("calibrating gunicorn workers on the ORM-insert view")
-        calibracion = _calibrar(gun, herramienta, ent, logs, fx, cores, t)
-        mejor = _elegir(calibracion)
-        gun.clase, gun.workers, gun.hilos = mejor["class"], mejor["workers"], mejor["threads"]
-        eleccion = "best req/s of the calibration (gthread only if ≥ 10 % above sync)"
-    else:
-        gun.clase, gun.workers = "sync", 2 * cores
-        eleccion = "default sync 2×cores (calibration skipped in --quick; use --calibrar)"
+    calibracion, eleccion = _elegir_gunicorn(args, gun, herramienta, ent, logs, fx, t)
     _paso(f"gunicorn: {gun.descripcion} ({eleccion})")
     gun.iniciar()
 
@@ -142,80 +156,186 @@ def _ejecutar(args: argparse.Namespace, ent: entorno.Entorno, logs: Path, solo: 
         herramienta=herramienta, gunicorn=gun, env=ent.env, logs=logs, fx=fx, t=t
     )
     if args.perfil:
-        if figuras.py_spy() is None:
+        if perfil.py_spy() is None:
             _paso("--perfil: py-spy is not installed (pip install py-spy); no profiles")
         else:
             ctx.perfiles = args.salida.parent / "profiles"
             _paso(f"profiles (py-spy) go to {ctx.perfiles}")
-    medir = figuras.medir
-    resultados: dict[str, Figura] = {}
-    orden: list[Figura] = []
-
-    def registrar(clave: str, f: Figura) -> Figura:
-        resultados[clave] = f
-        orden.append(f)
-        estado = f"n/a ({f.na})" if f.na else f"{f.valor:,.1f} {f.unidad}"
-        _paso(f"{f.clave} {f.nombre}: {estado}")
-        return f
-
-    _paso("B0 baselines")
-    b0 = registrar("B0", medir(lambda: figuras.b0_constante(ctx), "B0", "bare view"))
-    b0i = registrar(
-        "B0_orm_insert", medir(lambda: figuras.b0_insertar(ctx), "B0", "bare view, ORM insert")
+    _paso(
+        f"HTTP figures: {t.rebanadas} pairs of {t.segundos_rebanada:g} s slices, interleaved "
+        "with their baseline"
     )
-    b0c = registrar("B0_copy", medir(lambda: figuras.b0_copia(ctx), "B0", "COPY"))
-    if "B1" in solo:
-        registrar("B1", medir(lambda: figuras.b1_tracking(ctx, b0), "B1", "GET /t/<codigo>"))
-    if "B2" in solo:
-        registrar("B2", medir(lambda: figuras.b2_evento(ctx, b0i), "B2", "POST eventos"))
-    if "B3" in solo:
-        registrar("B3", medir(lambda: figuras.b3_lote(ctx, b0c), "B3", "POST eventos/lote"))
-    if "B4" in solo:
-        _paso("B4 attribution (real Celery worker, -c 1)")
-        worker = procesos.WorkerCelery(env=ent.env, logs=logs)
-        try:
-            fa, fb = figuras.b4_atribucion(ctx, worker)
-        except Exception as exc:  # noqa: BLE001 - keep the other figures
-            import traceback
-
-            traceback.print_exc()
-            motivo = f"measurement failed: {type(exc).__name__}: {exc}"
-            fa = Figura("B4", "attribution", "conv/s").no_disponible(motivo)
-            fb = Figura("B4", "attribution lag", "ms p99").no_disponible(motivo)
-        registrar("B4", fa)
-        registrar("B4_lag", fb)
-    if "B5" in solo:
-        _paso(f"B5 reatribuir over {t.b5_conversiones:,} conversions")
-        registrar("B5", medir(lambda: figuras.b5_reatribuir(ctx), "B5", "reatribuir"))
-    if "B6" in solo:
-        _paso(f"B6 partner summary over {t.b6_eventos:,} events")
-        registrar("B6", medir(lambda: figuras.b6_informe(ctx), "B6", "summary report"))
+    resultados, orden = _medir_figuras(ctx, solo)
     gun.detener()
 
-    for clave in FIGURAS:
-        if clave not in resultados:
-            resultados[clave] = Figura(clave, "", "").no_disponible("not run (--solo)")
-
-    maquina = _maquina(gun, version_carga, herramienta, carga_inicial, calibracion, eleccion)
+    cpu = _cpu_por_peticion(args, ent, logs, solo)
+    _anotar_cpu(resultados, cpu)
+    carga_final = os.getloadavg()
+    maquina = _maquina(gun, version_carga, herramienta, calibracion, eleccion)
+    maquina["loadavg_start"] = [round(x, 2) for x in carga_inicial]
+    maquina["loadavg_end"] = [round(x, 2) for x in carga_final]
+    perfiles = _perfiles(ctx.perfiles, desde=inicio)
     extra = {
         "mode": "quick" if args.quick else "full",
         "duration_s": round(time.perf_counter() - inicio, 1),
-        "http_seconds_per_figure": t.segundos_http,
+        "slices": {
+            "pairs": t.rebanadas,
+            "seconds_each": t.segundos_rebanada,
+            "warmup_s": t.calentamiento,
+            "order": "baseline first in odd pairs, figure first in even pairs",
+        },
         "connections": ctx.conexiones,
+        "cpu_per_request": cpu,
+        "profiles": perfiles,
     }
     escribir_json(args.salida, claves=resultados, maquina=maquina, extra=extra)
     print()
     print(tabla(orden))
     print()
+    print(_texto_cpu(cpu))
     print(
-        f"machine: {maquina['cores']} cores, {maquina['memory_gb']} GB, "
-        f"load {maquina['loadavg_start']}"
+        f"machine: {maquina['cores']} cores, {maquina['memory_gb']} GB, load average "
+        f"{_carga(carga_inicial)} at start, {_carga(carga_final)} at end"
         f" · Python {maquina['python']} · Django {maquina['django']} · PostgreSQL "
         f"{maquina['postgresql']} · Redis {maquina['redis']} · gunicorn {gun.descripcion} · "
         f"load tool {maquina['load_tool']}"
     )
+    if perfiles:
+        print(f"profiles: {ctx.perfiles} ({len(perfiles)} recordings; summaries in *-top.txt)")
     print(f"written: {args.salida} ({extra['duration_s']} s)")
     return 0
+
+
+def _carga(carga: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:.2f}" for x in carga)
+
+
+def _elegir_gunicorn(
+    args: argparse.Namespace,
+    gun: procesos.Gunicorn,
+    herramienta: str,
+    ent: entorno.Entorno,
+    logs: Path,
+    fx: Any,
+    t: Any,
+) -> tuple[list[dict[str, Any]], str]:
+    """Worker class and count: from the command line, by calibration, or the quick default."""
+    cores = os.cpu_count() or 1
+    if args.workers or args.worker_class:
+        gun.clase = args.worker_class or "sync"
+        gun.workers = args.workers or 2 * cores
+        gun.hilos = args.threads
+        return [], "given on the command line"
+    if args.calibrar or not args.quick:
+        _paso("calibrating gunicorn workers on the ORM-insert view")
+        calibracion = _calibrar(gun, herramienta, ent, logs, fx, cores, t)
+        mejor = _elegir(calibracion)
+        gun.clase, gun.workers, gun.hilos = mejor["class"], mejor["workers"], mejor["threads"]
+        return calibracion, "best req/s of the calibration (gthread only if ≥ 10 % above sync)"
+    gun.clase, gun.workers = "sync", 2 * cores
+    return [], "default sync 2×cores (calibration skipped in --quick; use --calibrar)"
+
+
+def _medir_figuras(ctx: Any, solo: set[str]) -> tuple[dict[str, Figura], list[Figura]]:
+    """Every figure of the registry, in order: measured when chosen, `n/a` otherwise."""
+    resultados: dict[str, Figura] = {}
+    orden: list[Figura] = []
+    for entrada in registro.FIGURAS:
+        if not entrada.elegida(solo):
+            motivo = "not run (none of B1–B3 ran)" if entrada.tras else "not run (--solo)"
+            resultados.update(registro.no_ejecutada(entrada, motivo))
+            continue
+        _paso(entrada.titulo)
+        for clave, f in registro.medir(entrada, ctx).items():
+            resultados[clave] = f
+            orden.append(f)
+            estado = f"n/a ({f.na})" if f.na else f"{f.valor:,.1f} {f.unidad}"
+            if f.ratio is not None:
+                estado += f", ratio {f.ratio:.2f}×"
+            _paso(f"  {f.clave} {f.nombre}: {estado}")
+    return resultados, orden
+
+
+def _cpu_por_peticion(
+    args: argparse.Namespace, ent: entorno.Entorno, logs: Path, solo: set[str]
+) -> dict[str, Any]:
+    """In-process CPU per request of B0, B0 insert, B1 and B2 (`bench.cpu_por_peticion`), in
+    its own throw-away database, once the server has stopped."""
+    if args.sin_cpu:
+        return {"value": "n/a", "na": "skipped (--sin-cpu)"}
+    if not {"B1", "B2"} & solo:
+        return {"value": "n/a", "na": "not run (--solo without B1 or B2)"}
+    n, rondas, calentar = (100, 2, 50) if args.quick else (1000, 3, 200)
+    orden = f"python -m bench.cpu_por_peticion -n {n} --rondas {rondas} --calentar {calentar}"
+    _paso(f"in-process CPU per request: {orden}")
+    salida = logs / "cpu_por_peticion.json"
+    log = logs / "cpu_por_peticion.log"
+    nombre_bd = f"{ent.nombre_bd}_cpu"
+    cmd = [sys.executable, "-m", "bench.cpu_por_peticion", "-n", str(n), "--rondas", str(rondas)]
+    cmd += ["--calentar", str(calentar), "--json", str(salida)]
+    proc = procesos.lanzar(cmd, env={**ent.env, "BENCH_DATABASE_NAME": nombre_bd}, log=log)
+    try:
+        rc = proc.wait(timeout=900)
+    except subprocess.TimeoutExpired:
+        rc = None
+    finally:
+        procesos.terminar(proc)
+        entorno.borrar_bd(ent, nombre_bd)
+    if rc != 0 or not salida.exists():
+        cola = " | ".join(procesos.cola(log, 3).splitlines())
+        return {"value": "n/a", "na": f"bench.cpu_por_peticion failed (rc {rc}): {cola[:300]}"}
+    datos: dict[str, Any] = json.loads(salida.read_text())
+    datos["command"] = orden
+    return datos
+
+
+_RUTAS_CPU = (("B0", "B0"), ("B0_orm_insert", "B0i"), ("B1", "B1"), ("B2", "B2"))
+
+
+def _anotar_cpu(resultados: dict[str, Figura], cpu: dict[str, Any]) -> None:
+    """CPU ms per request beside B0, B0 insert, B1 and B2; the CPU ratio beside B1 and B2."""
+    ms = cpu.get("cpu_ms_per_request") or {}
+    for clave, ruta in _RUTAS_CPU:
+        if clave in resultados and ruta in ms:
+            resultados[clave].cpu_ms = ms[ruta]
+    for clave, ratio in (cpu.get("cpu_ratios") or {}).items():
+        if clave in resultados and resultados[clave].na is None and ratio is not None:
+            resultados[clave].cpu_ratio = ratio
+
+
+def _texto_cpu(cpu: dict[str, Any]) -> str:
+    if cpu.get("na"):
+        return f"in-process CPU per request: n/a ({cpu['na']})"
+    ms = cpu["cpu_ms_per_request"]
+    nombres = cpu["paths"]
+    ratios = cpu["cpu_ratios"]
+    lineas = [
+        f"in-process CPU per request ({cpu['command']}; minimum over the rounds):",
+        "  " + " · ".join(f"{nombres[k]} {v:.3f} ms" for k, v in ms.items()),
+        "  CPU ratios (baseline CPU ÷ path CPU, the req/s ratio if the app's CPU were all): "
+        + " · ".join(f"{k} {v:.2f}×" if v is not None else f"{k} n/a" for k, v in ratios.items()),
+    ]
+    return "\n".join(lineas)
+
+
+def _perfiles(carpeta: Path | None, *, desde: float) -> dict[str, Any]:
+    """The recordings of this run: flame graph, raw stacks, summary and top self frames."""
+    if carpeta is None or not carpeta.exists():
+        return {}
+    limite = time.time() - (time.perf_counter() - desde)
+    resultado: dict[str, Any] = {}
+    for crudo in sorted(carpeta.glob("*.txt")):
+        if crudo.name.endswith("-top.txt") or crudo.stat().st_mtime < limite:
+            continue
+        svg = crudo.with_suffix(".svg")
+        resumen = crudo.with_name(crudo.stem + "-top.txt")
+        resultado[crudo.stem] = {
+            "svg": str(svg) if svg.exists() else None,
+            "raw": str(crudo),
+            "summary": str(resumen) if resumen.exists() else None,
+            "top_self": perfil.principales(crudo.read_text(errors="replace")),
+        }
+    return resultado
 
 
 def _elegir(calibracion: list[dict[str, Any]]) -> dict[str, Any]:
@@ -245,7 +365,7 @@ def _calibrar(
         ("sync", 4 * cores, 1),
         ("gthread", cores, 4),
     ]
-    segundos = 2.0 if t.segundos_http <= 5 else 4.0
+    segundos = 2.0 if t.segundos_rebanada <= 2 else 4.0
     resultados = []
     for clase, workers, hilos in candidatos:
         gun.clase, gun.workers, gun.hilos = clase, workers, hilos
@@ -288,7 +408,6 @@ def _maquina(
     gun: procesos.Gunicorn,
     version_carga: str,
     herramienta: str,
-    carga_inicial: tuple[float, float, float],
     calibracion: list[dict[str, Any]],
     eleccion: str,
 ) -> dict[str, Any]:
@@ -322,7 +441,6 @@ def _maquina(
         "memory_gb": memoria_gb,
         "platform": platform.platform(),
         "cpu": _cpu(),
-        "loadavg_start": [round(x, 2) for x in carga_inicial],
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": pg,

@@ -13,12 +13,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from bench import perfil, registro
 from bench.carga import Receta, analizar_wrk, script_lua
 from bench.informe import Figura, tabla
+from bench.procesos import estado_kb, hijos
 from bench.runner import _elegir
 
 RAIZ = Path(__file__).resolve().parent.parent
-FIGURAS = ("B0", "B1", "B2", "B3", "B4", "B5", "B6")
+# Every figure the issue asks for; the registry may hold more.
+FIGURAS = ("B0", "B0_orm_insert", "B0_copy", "B1", "B2", "B3", "gunicorn_rss", "B4", "B4_lag")
+FIGURAS += ("B5", "B6", "B7")
+INTERCALADAS = {"B1": "B0", "B2": "B0_orm_insert", "B3": "B0_copy"}
 
 SALIDA_WRK = """Running 3s test @ http://127.0.0.1:8000
   2 threads and 32 connections
@@ -87,6 +92,105 @@ def test_tabla_muestra_valores_y_na_con_motivo():
     assert medida.a_json()["ratio"] == 0.45
 
 
+def _pares(*filas):
+    """Interleaved pairs: (baseline rate, baseline p99, figure rate, figure p99) per slice."""
+    pares = []
+    for i, (br, bp, fr, fp) in enumerate(filas):
+        pares.append(
+            {
+                "slice": i + 1,
+                "baseline": {"rate": br, "p50_ms": bp / 2, "p99_ms": bp},
+                "figure": {"rate": fr, "p50_ms": fp / 2, "p99_ms": fp},
+                "ratio": fr / br,
+                "p99_ratio": fp / bp,
+            }
+        )
+    return pares
+
+
+def test_intercalado_usa_la_mediana_de_los_cocientes_de_cada_rebanada():
+    from bench.intercalado import _llenar
+
+    base, fig = Figura("B0", "bare view", "req/s"), Figura("B1", "/t/", "req/s")
+    # The machine halves its speed in the middle slice: both sides see it, the ratio does not.
+    _llenar(base, fig, _pares((1000, 10, 400, 30), (500, 20, 210, 60), (1000, 10, 380, 40)))
+    assert fig.ratio == pytest.approx(0.40)  # median of 0.40, 0.42, 0.38 — not 400 / 1000
+    assert (fig.ratio_min, fig.ratio_max) == (pytest.approx(0.38), pytest.approx(0.42))
+    assert fig.dispersion == pytest.approx(0.04 / 0.40)
+    assert fig.p99_ratio == pytest.approx(3.0)  # median of 3, 3, 4
+    assert (base.valor, fig.valor, fig.base) == (1000, 380, 1000)  # medians of each side
+    assert fig.base_p99_ms == 10 and fig.p99_ms == 40
+    datos = fig.a_json()
+    assert datos["ratio_spread"] == pytest.approx(0.1) and len(datos["slices"]) == 3
+    assert len(base.a_json()["slices"]) == 3
+
+
+def test_tabla_muestra_rebanadas_p99_y_cpu():
+    fig = Figura("B2", "POST /api/v1/eventos/", "req/s", valor=300.0, base=900.0)
+    fig.base_nombre = "ORM-insert view"
+    fig.ratio_rebanadas, fig.ratio_min, fig.ratio_max = 0.33, 0.30, 0.36
+    fig.p99_ratio, fig.cpu_ratio, fig.cpu_ms = 1.5, 0.59, 2.71
+    fig.rebanadas = []
+    texto = tabla([fig])
+    assert "0.33×" in texto and "0.30–0.36 (18 %)" in texto
+    assert "1.50×" in texto and "0.59× (2.71 ms)" in texto
+
+
+def test_resumen_de_perfil_ordena_por_tiempo_propio():
+    crudo = (
+        'process 11:"gunicorn: worker\n[app; x]";handle (gunicorn/workers/sync.py:10);'
+        "execute (/srv/.venv/lib/python3.11/site-packages/django/db/utils.py:20) 30\n"
+        'process 12:"gunicorn";handle (gunicorn/workers/sync.py:10);'
+        "execute (/srv/.venv/lib/python3.11/site-packages/django/db/utils.py:21) 10\n"
+        'process 12:"gunicorn";handle (gunicorn/workers/sync.py:12);dumps (json/encoder.py:5) 60\n'
+    )
+    texto = perfil.resumir(crudo, titulo="B1", top=5)
+    assert "100 samples" in texto
+    propio = texto.split("by self time:")[1].split("by total time:")[0].splitlines()
+    assert "dumps (json/encoder.py)" in propio[2] and propio[2].split()[0] == "60.0"
+    # Lines of one function add up; site-packages paths are shortened.
+    assert "40.0" in propio[3] and "execute (django/db/utils.py)" in propio[3]
+    assert "handle (gunicorn/workers/sync.py)" in texto.split("by total time:")[1].splitlines()[2]
+    assert perfil.principales(crudo, top=1) == [["dumps (json/encoder.py)", 60.0]]
+    assert "no samples" in perfil.resumir("", titulo="B4")
+
+
+def test_registro_cubre_las_figuras_y_cada_funcion_existe():
+    claves = registro.claves()
+    assert len(claves) == len(set(claves))
+    assert set(FIGURAS) <= set(claves)
+    for entrada in registro.FIGURAS:
+        assert callable(registro._funcion(entrada.funcion)), entrada.funcion
+    assert {"B0", "B1", "B7"} <= set(registro.SELECCIONABLES)
+    rss = next(e for e in registro.FIGURAS if e.clave == "RSS")
+    assert rss.elegida({"B2"}) and not rss.elegida({"B4"})
+
+
+def test_registro_convierte_un_fallo_en_na_con_motivo(monkeypatch):
+    entrada = registro.Entrada("B9", ("B9", "B9_extra"), "B9 test", "bench.webhooks:no_existe")
+    resultado = registro.medir(entrada, None)  # type: ignore[arg-type]
+    assert set(resultado) == {"B9", "B9_extra"}
+    assert all("AttributeError" in (f.na or "") for f in resultado.values())
+
+
+def test_b7_sin_webhooks_es_na_con_motivo():
+    from bench.webhooks import b7_webhooks
+
+    f = b7_webhooks(None)["B7"]  # type: ignore[arg-type]
+    assert f.na and "webhook" in f.na and f.a_json()["value"] == "n/a"
+
+
+def test_memoria_y_procesos_hijos_desde_proc():
+    hijo = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert hijo.pid in hijos(os.getpid())
+        assert estado_kb(hijo.pid, "VmHWM") > 0
+    finally:
+        hijo.kill()
+        hijo.wait()
+    assert estado_kb(hijo.pid, "VmHWM") == 0  # gone: 0, not an error
+
+
 def test_calibracion_prefiere_sync_salvo_que_gthread_gane_claramente():
     def candidato(clase, workers, req_s):
         return {"class": clase, "workers": workers, "threads": 4, "req_s": req_s}
@@ -124,6 +228,58 @@ def _sesiones_abiertas(database_url: str, nombre: str) -> int:
     return int(fila[0]) if fila else 0
 
 
+def _comprobar_rebanadas(datos):
+    """B0–B3 come from interleaved slices: every slice recorded with its figures."""
+    pares = datos["slices"]["pairs"]
+    assert pares >= 1 and _numero(datos["slices"]["seconds_each"])
+    for figura, base in INTERCALADAS.items():
+        assert _numero(datos[base]["value"]), base  # baselines run even when the figure cannot
+        assert len(datos[base]["slices"]) == pares, base
+        for rebanada in datos[base]["slices"]:
+            assert _numero(rebanada["rate"]) and _numero(rebanada["loadavg_1m"]), base
+        f = datos[figura]
+        if f["value"] == "n/a":
+            continue
+        assert len(f["slices"]) == pares, figura
+        assert [p["slice"] for p in f["slices"]] == list(range(1, pares + 1))
+        assert {p["first"] for p in f["slices"]} <= {"baseline", "figure"}
+        for par in f["slices"]:
+            for lado in ("baseline", "figure"):
+                assert _numero(par[lado]["rate"]) and _numero(par[lado]["loadavg_1m"])
+            assert par["ratio"] is None or _numero(par["ratio"])
+        for campo in ("ratio", "ratio_min", "ratio_max", "ratio_spread"):
+            assert _numero(f[campo]), (figura, campo)
+        assert f["ratio_min"] <= f["ratio"] <= f["ratio_max"]
+    for figura in ("B0", "B1", "B2", "B0_orm_insert"):
+        if datos[figura]["value"] != "n/a":
+            assert _numero(datos[figura]["p50_ms"]) and _numero(datos[figura]["p99_ms"]), figura
+    for figura in ("B1", "B2"):
+        if datos[figura]["value"] != "n/a":
+            assert _numero(datos[figura]["p99_ratio"]), figura
+            assert _numero(datos[figura]["baseline_p99_ms"]), figura
+    if datos["B1"]["value"] != "n/a":
+        control = datos["B1"]["details"]["commit_check"]
+        assert isinstance(control["every_click_committed"], bool)
+        assert control["redirects_counted"] == sum(
+            p["figure"]["successful"] for p in datos["B1"]["slices"]
+        )
+
+
+def _comprobar_cpu(datos):
+    """The in-process CPU per request ran, and its ratios sit beside B1 and B2."""
+    cpu = datos["cpu_per_request"]
+    if cpu.get("value") == "n/a":
+        assert isinstance(cpu.get("na"), str) and cpu["na"]
+        return
+    assert set(cpu["cpu_ms_per_request"]) == {"B0", "B0i", "B1", "B2"}
+    assert all(_numero(x) for x in cpu["cpu_ms_per_request"].values())
+    for figura in ("B1", "B2"):
+        assert _numero(cpu["cpu_ratios"][figura]), figura
+        if datos[figura]["value"] != "n/a":
+            assert datos[figura]["cpu_ratio"] == pytest.approx(cpu["cpu_ratios"][figura])
+            assert _numero(datos[figura]["cpu_ms_per_request"])
+
+
 @pytest.mark.integration
 def test_bench_quick_escribe_todas_las_figuras(tmp_path):
     database_url, _ = _entorno_real()
@@ -144,7 +300,7 @@ def test_bench_quick_escribe_todas_las_figuras(tmp_path):
 
     datos = json.loads(salida.read_text())
     assert datos["mode"] == "quick"
-    for clave in FIGURAS:
+    for clave in registro.claves():
         figura = datos[clave]
         for campo in ("value", "unit", "baseline", "ratio", "target", "met"):
             assert campo in figura, (clave, campo)
@@ -156,15 +312,16 @@ def test_bench_quick_escribe_todas_las_figuras(tmp_path):
             assert figura["met"] in (True, False, None)
             for campo in ("baseline", "ratio"):
                 assert figura[campo] is None or _numero(figura[campo]), (clave, campo)
-    # The baselines are measured by the harness itself, so they are always there.
-    for clave in ("B0", "B0_orm_insert", "B0_copy"):
-        assert _numero(datos[clave]["value"]), clave
-    for clave in ("B0", "B1", "B2"):
-        if datos[clave]["value"] != "n/a":
-            assert _numero(datos[clave]["p50_ms"]) and _numero(datos[clave]["p99_ms"]), clave
+    _comprobar_rebanadas(datos)
+    _comprobar_cpu(datos)
+    assert datos["B7"]["value"] == "n/a" or _numero(datos["B7"]["value"])
+    rss = datos["gunicorn_rss"]
+    assert rss["value"] == "n/a" or rss["details"]["workers"] >= 1
     maquina = datos["machine"]
     for campo in ("cores", "memory_gb", "python", "django", "postgresql", "redis", "load_tool"):
         assert maquina[campo], campo
+    for campo in ("loadavg_start", "loadavg_end"):
+        assert len(maquina[campo]) == 3 and all(_numero(x) for x in maquina[campo]), campo
     assert maquina["gunicorn"]["worker_class"] and maquina["gunicorn"]["workers"] >= 1
 
     # Every process the harness started is gone: nothing holds its database any more.
@@ -172,3 +329,28 @@ def test_bench_quick_escribe_todas_las_figuras(tmp_path):
     while _sesiones_abiertas(database_url, nombre) and time.monotonic() < limite:
         time.sleep(0.2)
     assert _sesiones_abiertas(database_url, nombre) == 0
+
+
+def test_comparar_dos_corridas_por_sus_ratios(tmp_path):
+    from bench.comparar import comparar, main
+
+    def corrida(b1, b3, p99, cpu):
+        return {
+            "B1": {"ratio": b1, "p99_ratio": p99},
+            "B3": {"ratio": b3},
+            "B5": {"ratio": None},
+            "cpu_per_request": {"cpu_ratios": {"B1": cpu}},
+            "machine": {"loadavg_start": [1, 1, 1], "loadavg_end": [2, 2, 2]},
+        }
+
+    a, b = corrida(0.40, 0.60, 2.0, 0.09), corrida(0.44, 0.75, 3.0, 0.09)
+    filas = {f["ratio"]: f for f in comparar(a, b, tolerancia=0.15)}
+    assert set(filas) == {"B1", "B1 p99", "B3", "B1 CPU"}
+    assert filas["B1"]["agrees"] and filas["B1"]["difference"] == pytest.approx(0.04 / 0.42)
+    assert not filas["B3"]["agrees"]
+    assert not filas["B1 p99"]["counted"] and filas["B1"]["counted"]
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    (tmp_path / "c.json").write_text(json.dumps(corrida(0.41, 0.62, 9.0, 0.5)))
+    assert main([str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1  # B3 disagrees
+    assert main([str(tmp_path / "a.json"), str(tmp_path / "c.json")]) == 0  # p99/CPU not counted
