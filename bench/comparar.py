@@ -5,9 +5,9 @@
 For every figure with a ratio in both runs (the interleaved median ratios of B1–B3, B6's ratio
 to raw SQL) and for the in-process CPU ratios, prints both values and their relative difference
 |a − b| / mean(a, b), and whether it is within the tolerance (15 % by default: the agreement
-the performance issue asks two runs to show before their figures are quoted). The load
-average at the start and end of each run is printed beside them. Exit code 0 when every
-figure ratio agrees, 1 otherwise (the p99 and CPU ratios are shown, not counted).
+asked of two runs before their figures are quoted). The load average at the start and end of
+each run is printed beside them. Exit code 0 when every figure ratio agrees, 1 otherwise (the
+p99 and CPU ratios are shown, not counted).
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ def comparar(a: dict[str, Any], b: dict[str, Any], *, tolerancia: float) -> list
     return filas
 
 
+def _gunicorn(datos: dict[str, Any]) -> str:
+    g = datos.get("machine", {}).get("gunicorn", {})
+    return f"{g.get('worker_class')} -w {g.get('workers')} --threads {g.get('threads')}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.comparar", description=__doc__)
     p.add_argument("a", type=Path)
@@ -69,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{nombre}: {datos.get('mode', '?')} run of {m.get('commit', '?')}, load average "
             f"{m.get('loadavg_start')} → {m.get('loadavg_end')}"
         )
+    ga, gb = (_gunicorn(d) for d in (a, b))
+    if ga != gb:
+        print(f"note: gunicorn differs ({ga} vs {gb}): the ratios need not agree")
     print(f"\n{'ratio':<12} {'a':>7} {'b':>7} {'diff':>6}  agrees (≤ {args.tolerancia:.0%})")
     for f in filas:
         print(
