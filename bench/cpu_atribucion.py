@@ -182,7 +182,7 @@ def _backend_pid() -> int | None:
 def atribuir(args: argparse.Namespace, programa: Any) -> dict[str, Any]:
     from django.db import connection
 
-    from comision_recompensa.services.atribucion import (
+    from comision_recompensa.atribucion.services import (
         eventos_atribuir,
         eventos_pendientes_atribuir,
     )
@@ -233,7 +233,7 @@ def atribuir(args: argparse.Namespace, programa: Any) -> dict[str, Any]:
 
 
 def reatribuir(args: argparse.Namespace, programa: Any) -> list[dict[str, Any]]:
-    from comision_recompensa.services.reatribucion import (
+    from comision_recompensa.atribucion.reatribucion import (
         ParametrosReatribucion,
         reatribucion_ejecutar,
     )

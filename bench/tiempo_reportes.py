@@ -175,7 +175,7 @@ def main() -> None:
     from django.test import Client
 
     from comision_recompensa.models import Comision, DiaResumido
-    from comision_recompensa.services.resumen import resumen_refrescar
+    from comision_recompensa.reportes.resumen_diario import resumen_refrescar
     from eventos_medios.models import Evento, Marca, Socio
 
     call_command("migrate", verbosity=0)

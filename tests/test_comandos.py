@@ -20,8 +20,8 @@ from django.core.management import CommandError, call_command, get_commands, loa
 from django.utils import timezone
 
 from alpespartners.comandos import Resumen, formatear_dinero, leer_fecha, leer_uuid
-from comision_recompensa.services.atribucion import eventos_atribuir
-from comision_recompensa.simulador_pagos import SimuladorPagos
+from comision_recompensa.atribucion.services import eventos_atribuir
+from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
 from comision_recompensa.tests.pagos_helpers import comision_aprobada
 from eventos_medios.models import TipoEvento

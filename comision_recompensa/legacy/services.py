@@ -22,13 +22,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from alpespartners.errors import Conflicto, ErrorDominio
+from comision_recompensa.asociaciones.selectors import asociacion_vigente
 from comision_recompensa.models import (
     TIPOS_SOCIO_COMISION,
     TIPOS_SOCIO_RECOMPENSA,
     Comision,
     Recompensa,
 )
-from comision_recompensa.selectors.creditos import asociacion_vigente
 from eventos_medios.models import CODIGOS_MONEDA, Evento
 
 __all__ = [

@@ -360,7 +360,7 @@ def _atribuir(ids: list[str]) -> None:
     commit too, so eager Celery or a running worker may have done it already (a no-op then);
     without attribution they stay pendiente until a worker picks them up."""
     try:
-        from comision_recompensa.services.atribucion import eventos_atribuir
+        from comision_recompensa.atribucion.services import eventos_atribuir
     except ImportError:  # pragma: no cover - attribution not installed
         return
     eventos_atribuir(evento_ids=ids)

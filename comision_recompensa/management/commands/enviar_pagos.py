@@ -11,12 +11,12 @@ from tqdm import tqdm
 
 from alpespartners.comandos import ComandoOperador, Resumen
 from comision_recompensa.models import Pago
-from comision_recompensa.selectors.pagos import pagos_por_enviar
-from comision_recompensa.services.entrega_pagos import (
+from comision_recompensa.pagos.entrega import (
     ResultadoEntrega,
     ResumenEntrega,
     pago_entregar,
 )
+from comision_recompensa.pagos.selectors import pagos_por_enviar
 
 
 class Command(ComandoOperador):

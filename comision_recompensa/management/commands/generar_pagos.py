@@ -9,8 +9,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from alpespartners.comandos import ComandoOperador, Resumen, formatear_dinero, leer_uuid
 from comision_recompensa.models import Ajuste, Comision, EstadoCredito, Pago, Recompensa
-from comision_recompensa.selectors.pagos import pago_items
-from comision_recompensa.services.pagos import pagos_generar
+from comision_recompensa.pagos.selectors import pago_items
+from comision_recompensa.pagos.services import pagos_generar
 from eventos_medios.models import Socio
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from alpespartners.comandos import ComandoOperador, Resumen
-from comision_recompensa.simulador_pagos import MODOS, SimuladorPagos
+from comision_recompensa.pagos.desarrollo.simulador import MODOS, SimuladorPagos
 
 
 def _dinero_aceptado(simulador: SimuladorPagos) -> list[tuple[str, Decimal]]:

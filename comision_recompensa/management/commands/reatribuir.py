@@ -19,14 +19,14 @@ from django.core.management.base import CommandError, CommandParser
 from alpespartners.comandos import ComandoOperador, Resumen, formatear_dinero, leer_uuid
 from alpespartners.comandos import leer_fecha as _leer_fecha
 from alpespartners.errors import ErrorDominio
-from comision_recompensa.models import EjecucionReatribucion
-from comision_recompensa.services.reatribucion import (
+from comision_recompensa.atribucion.reatribucion import (
     TAMANO_LOTE_POR_DEFECTO,
     ParametrosReatribucion,
     ResumenReatribucion,
     reatribucion_contar,
     reatribucion_ejecutar,
 )
+from comision_recompensa.models import EjecucionReatribucion
 from eventos_medios.models import Marca, ModeloAtribucion, Socio
 
 

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from alpespartners.comandos import ComandoOperador, Resumen
-from comision_recompensa.services.resumen import dias_por_refrescar, resumen_dia_refrescar
+from comision_recompensa.reportes.resumen_diario import dias_por_refrescar, resumen_dia_refrescar
 
 
 def _dia(texto: str, opcion: str) -> dt.date:

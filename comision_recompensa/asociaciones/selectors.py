@@ -1,0 +1,40 @@
+"""Reads of agreements, scoped by who is asking (PRODUCT.md §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db.models import Q, QuerySet
+
+from alpespartners.api.access import Alcance
+from comision_recompensa.models import AsociacionEstrategica
+
+
+def asociaciones_visibles(*, alcance: Alcance) -> QuerySet[AsociacionEstrategica]:
+    """Staff: all. Brand user: its marcas' agreements. Partner: its own. Else: none."""
+    qs = AsociacionEstrategica.objects.select_related("marca", "socio").prefetch_related("reglas")
+    if alcance.es_staff:
+        return qs
+    filtro = Q(pk__in=[])
+    if alcance.marca_ids:
+        filtro |= Q(marca_id__in=alcance.marca_ids)
+    if alcance.socio_id:
+        filtro |= Q(socio_id=alcance.socio_id)
+    return qs.filter(filtro)
+
+
+def asociacion_vigente(
+    *, marca_id: uuid.UUID, socio_id: uuid.UUID, fecha: dt.date
+) -> AsociacionEstrategica | None:
+    """The agreement between marca and socio active on `fecha` (at most one: overlaps are
+    refused by the services), with its rules prefetched."""
+    return (
+        AsociacionEstrategica.objects.filter(
+            marca_id=marca_id, socio_id=socio_id, vigencia_inicio__lte=fecha
+        )
+        .filter(Q(vigencia_fin__isnull=True) | Q(vigencia_fin__gte=fecha))
+        .prefetch_related("reglas")
+        .order_by("-vigencia_inicio")
+        .first()
+    )
