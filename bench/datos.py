@@ -26,6 +26,7 @@ from comision_recompensa.models import (
     ReglaPago,
     TipoAsociacion,
 )
+from eventos_medios import almacen
 from eventos_medios.models import (
     Marca,
     MedioMarketing,
@@ -37,29 +38,10 @@ from eventos_medios.models import (
     TipoSocio,
 )
 
-TABLA_EVENTOS = "eventos_medios_evento"
-COLUMNAS_EVENTO = (
-    "id",
-    "tipo",
-    "ocurrido_en",
-    "recibido_en",
-    "marca_id",
-    "publicacion_id",
-    "socio_id",
-    "click_id",
-    "visitante_id",
-    "codigo_referido",
-    "valor",
-    "moneda",
-    "referencia_externa",
-    "metadata",
-    "ip_hash",
-    "user_agent",
-    "estado_atribucion",
-    "motivo_descarte",
-    "huella",
-    "atribuido_en",
-)
+# The events table and all its columns in model order, from the table's owner: the
+# generate_series INSERTs below list one value per column in that order.
+TABLA_EVENTOS = almacen.TABLA
+COLUMNAS_EVENTO = almacen.COLUMNAS
 
 
 @dataclass

@@ -353,10 +353,10 @@ class Evento(models.Model):
                 name="evento_pendiente_idx",
                 condition=Q(estado_atribucion=EstadoAtribucion.PENDIENTE),
             ),
-            # Duplicate click rule: same ip_hash + publicacion within an hour.
+            # Duplicate click rule without Redis: same (socio, marca, ip_hash) within an hour.
             models.Index(
-                fields=["publicacion", "ip_hash", "ocurrido_en"],
-                name="evento_click_dup_idx",
+                fields=["socio", "marca", "ip_hash", "ocurrido_en"],
+                name="evento_click_clave_idx",
                 condition=Q(tipo=TipoEvento.CLICK),
             ),
             models.Index(fields=["marca", "-ocurrido_en"], name="evento_marca_fecha_idx"),

@@ -12,6 +12,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from alpespartners import alcance as acceso
+from alpespartners.admin_alcance import FiltradoPorAlcance
 from comision_recompensa.asociaciones.services import (
     CAMPOS_REGLA,
     asociacion_actualizar,
@@ -77,7 +79,8 @@ class AsociacionForm(forms.ModelForm):
 
 
 @admin.register(AsociacionEstrategica)
-class AsociacionAdmin(admin.ModelAdmin):
+class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
+    filtro_alcance = staticmethod(acceso.q_asociaciones)
     form = AsociacionForm
     inlines = [ReglaPagoInline]
     list_display = ["__str__", "marca", "socio", "tipo", "vigencia_inicio", "vigencia_fin"]

@@ -15,7 +15,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from alpespartners.api.access import alcance_de
+from alpespartners.alcance import alcance_de
 from alpespartners.api.permissions import StaffEscribeResto_Lee
 from alpespartners.api.validacion import validar
 from comision_recompensa.asociaciones import serializers as s

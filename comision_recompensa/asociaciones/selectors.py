@@ -7,21 +7,15 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
-from alpespartners.api.access import Alcance
+from alpespartners import alcance as acceso
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import AsociacionEstrategica
 
 
 def asociaciones_visibles(*, alcance: Alcance) -> QuerySet[AsociacionEstrategica]:
     """Staff: all. Brand user: its marcas' agreements. Partner: its own. Else: none."""
     qs = AsociacionEstrategica.objects.select_related("marca", "socio").prefetch_related("reglas")
-    if alcance.es_staff:
-        return qs
-    filtro = Q(pk__in=[])
-    if alcance.marca_ids:
-        filtro |= Q(marca_id__in=alcance.marca_ids)
-    if alcance.socio_id:
-        filtro |= Q(socio_id=alcance.socio_id)
-    return qs.filter(filtro)
+    return acceso.filtrar(qs, acceso.q_asociaciones(alcance))
 
 
 def asociacion_vigente(

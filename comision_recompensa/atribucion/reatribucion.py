@@ -46,22 +46,20 @@ from typing import Any
 
 import orjson
 from django.db import connection, reset_queries, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
+from alpespartners import sql
 from alpespartners.errors import ErrorDominio
+from alpespartners.senales import enviar_al_confirmar
 from comision_recompensa import signals
 from comision_recompensa.atribucion.services import (
     CAMPOS_EVENTO,
     CreditoCalculado,
     EventoAtribuible,
-    arreglo_pg,
     calcular_atribucion,
     contexto_cargar,
     credito_campos,
-    eventos_marcar_atribucion,
-    filas_actualizar,
-    filas_insertar,
 )
 from comision_recompensa.models import (
     Ajuste,
@@ -71,7 +69,8 @@ from comision_recompensa.models import (
     EstadoCredito,
     Recompensa,
 )
-from eventos_medios.models import TIPOS_CONVERSION, EstadoAtribucion, Evento, ModeloAtribucion
+from eventos_medios import almacen
+from eventos_medios.models import EstadoAtribucion, ModeloAtribucion
 
 logger = logging.getLogger(__name__)
 
@@ -200,28 +199,11 @@ class ResumenReatribucion:
 Cursor = tuple[dt.datetime, uuid.UUID] | None
 
 
-def _eventos_qs(parametros: ParametrosReatribucion, cursor: Cursor) -> Any:
-    qs = Evento.objects.filter(
-        tipo__in=TIPOS_CONVERSION,
-        ocurrido_en__gte=parametros.desde,
-        ocurrido_en__lte=parametros.hasta,
-        estado_atribucion__in=(EstadoAtribucion.ATRIBUIDO, EstadoAtribucion.SIN_ATRIBUCION),
-    )
-    if parametros.marca_id:
-        qs = qs.filter(marca_id=parametros.marca_id)
-    if cursor is not None:
-        ocurrido, eid = cursor
-        # `ocurrido_en >= cursor` bounds the index range scan; the OR alone was only a filter,
-        # so every chunk re-read the run's earlier rows (quadratic over a long run).
-        qs = qs.filter(ocurrido_en__gte=ocurrido).filter(
-            Q(ocurrido_en__gt=ocurrido) | Q(id__gt=eid)
-        )
-    return qs
-
-
 def reatribucion_contar(*, parametros: ParametrosReatribucion, cursor: Cursor = None) -> int:
     """How many conversions a run (from `cursor`) will look at (for the progress bar)."""
-    return int(_eventos_qs(parametros, cursor).count())
+    return almacen.conversiones_reatribuibles_contar(
+        desde=parametros.desde, hasta=parametros.hasta, marca_id=parametros.marca_id, cursor=cursor
+    )
 
 
 # --- One chunk ---------------------------------------------------------------------------------
@@ -277,7 +259,7 @@ def _creditos_actuales(
     if connection.vendor == "postgresql":
         # Raw query (ids as one array, rows as tuples) and orjson for the explanations: the
         # ORM's IN list, values() dicts and json.loads cost more than the query itself.
-        ids = arreglo_pg(evento_ids)
+        ids = sql.arreglo_pg(evento_ids)
         for modelo in (Comision, Recompensa):
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -341,14 +323,17 @@ def reatribucion_procesar_lote(
     escribir = not parametros.dry_run
     resumen = ResumenReatribucion()
     with transaction.atomic():
-        filas = list(
-            _eventos_qs(parametros, cursor)
-            .order_by("ocurrido_en", "id")
-            .values(*CAMPOS_EVENTO)[:tamano]
+        filas = almacen.conversiones_reatribuibles(
+            campos=CAMPOS_EVENTO,
+            desde=parametros.desde,
+            hasta=parametros.hasta,
+            marca_id=parametros.marca_id,
+            cursor=cursor,
+            limite=tamano,
         )
         if not filas:
             return resumen, None
-        eventos = [EventoAtribuible.de(f) for f in filas]
+        eventos = [EventoAtribuible(*f) for f in filas]
         ultimo = (eventos[-1].ocurrido_en, eventos[-1].id)
         nuevo_cursor: Cursor = ultimo
         resumen.eventos = len(eventos)
@@ -532,7 +517,11 @@ def reatribucion_procesar_lote(
             _aplicar(crear, actualizar, revertir, ajustes, cambios, estados, ahora)
             if tocados:
                 # The same domain event as live attribution (reports drop stale rollups).
-                transaction.on_commit(lambda: _enviar_atribuidos(tocados))
+                enviar_al_confirmar(
+                    signals.eventos_atribuidos,
+                    sender=reatribucion_procesar_lote,
+                    evento_ids=tocados,
+                )
             if ejecucion is not None:
                 ejecucion.cursor_ocurrido_en, ejecucion.cursor_evento_id = ultimo
                 ejecucion.eventos_procesados += resumen.eventos
@@ -560,9 +549,9 @@ def _aplicar(
     ahora: dt.datetime,
 ) -> None:
     for modelo, filas in crear.items():
-        filas_insertar(modelo, filas, ignorar_conflictos=False)
+        sql.filas_insertar(modelo, filas, ignorar_conflictos=False)
     for modelo, filas in actualizar.items():
-        filas_actualizar(modelo, filas, CAMPOS_ACTUALIZABLES)
+        sql.filas_actualizar(modelo, filas, CAMPOS_ACTUALIZABLES)
     revertidos: list[tuple[type[Any], uuid.UUID]] = []
     for modelo, ids in revertir.items():
         modelo.objects.filter(
@@ -576,29 +565,12 @@ def _aplicar(
             actualizado_en=ahora,
         )
         revertidos.extend((modelo, i) for i in ids)
-    filas_insertar(Ajuste, ajustes, ignorar_conflictos=False)
-    filas_insertar(CambioAtribucion, cambios, ignorar_conflictos=False)
-    eventos_marcar_atribucion(estados, ahora=ahora, solo_pendientes=False)
-    if revertidos:
-        transaction.on_commit(lambda: _enviar_revertidos(revertidos))
-
-
-def _enviar_atribuidos(evento_ids: list[uuid.UUID]) -> None:
-    for receptor, respuesta in signals.eventos_atribuidos.send_robust(
-        sender=reatribucion_procesar_lote, evento_ids=evento_ids
-    ):
-        if isinstance(respuesta, Exception):
-            logger.error("eventos_atribuidos receiver %r failed: %r", receptor, respuesta)
-
-
-def _enviar_revertidos(revertidos: list[tuple[type[Any], uuid.UUID]]) -> None:
+    sql.filas_insertar(Ajuste, ajustes, ignorar_conflictos=False)
+    sql.filas_insertar(CambioAtribucion, cambios, ignorar_conflictos=False)
+    almacen.eventos_marcar_atribucion(estados, ahora=ahora, solo_pendientes=False)
     for modelo, credito_id in revertidos:
         senal = signals.recompensa_revertida if modelo is Recompensa else signals.comision_revertida
-        for receptor, respuesta in senal.send_robust(
-            sender=modelo, credito_id=credito_id, motivo=MOTIVO_REATRIBUCION
-        ):
-            if isinstance(respuesta, Exception):
-                logger.error("%r failed on a re-attribution reversal: %r", receptor, respuesta)
+        enviar_al_confirmar(senal, sender=modelo, credito_id=credito_id, motivo=MOTIVO_REATRIBUCION)
 
 
 # --- A whole run -------------------------------------------------------------------------------

@@ -61,15 +61,16 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import orjson
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from alpespartners import sql
+from alpespartners.senales import enviar_al_confirmar
 from comision_recompensa import signals
 from comision_recompensa.atribucion import modelos as ma
 from comision_recompensa.models import (
@@ -81,6 +82,7 @@ from comision_recompensa.models import (
     Recompensa,
     ReglaPago,
 )
+from eventos_medios import almacen
 from eventos_medios.models import (
     TIPOS_CONVERSION,
     TIPOS_TOUCHPOINT,
@@ -98,21 +100,6 @@ logger = logging.getLogger(__name__)
 VERSION_DETALLE = 1
 MODELO_POR_DEFECTO = ModeloAtribucion.ULTIMO_CLIC
 VENTANA_POR_DEFECTO = 30
-
-CAMPOS_EVENTO = (
-    "id",
-    "tipo",
-    "ocurrido_en",
-    "marca_id",
-    "publicacion_id",
-    "socio_id",
-    "click_id",
-    "visitante_id",
-    "codigo_referido",
-    "valor",
-    "moneda",
-    "estado_atribucion",
-)
 
 
 class Metodo:
@@ -175,6 +162,10 @@ class EventoAtribuible:
         if isinstance(evento, dict):
             return cls(**{c: evento[c] for c in CAMPOS_EVENTO})
         return cls(**{c: getattr(evento, c) for c in CAMPOS_EVENTO})
+
+
+CAMPOS_EVENTO: tuple[str, ...] = almacen.columnas_validar(f.name for f in fields(EventoAtribuible))
+"""The event columns attribution reads, in `EventoAtribuible` order (rows build it by position)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,72 +451,27 @@ def contexto_cargar(
 
 
 def _cargar_touchpoints(ctx: ContextoAtribucion, eventos: Sequence[EventoAtribuible]) -> None:
-    desde = min(
-        e.ocurrido_en - dt.timedelta(days=ctx.politica(e.marca_id).ventana_dias) for e in eventos
-    )
-    hasta = max(e.ocurrido_en for e in eventos)
-    marcas = {e.marca_id for e in eventos if e.marca_id}
-    visitantes = {e.visitante_id for e in eventos}
-    filas: Iterable[tuple[Any, ...]]
-    if connection.vendor == "postgresql":
-        # One query for the whole batch: each (marca, visitante) with its own time bounds is
-        # joined to `evento_touchpoint_idx`, so the cost follows the batch, not the size of the
-        # marca's history (a marca-wide filter turned a long re-attribution quadratic).
-        limites: dict[ClaveVisitante, list[dt.datetime]] = {}
-        for e in eventos:
-            assert e.marca_id is not None
-            inicio = e.ocurrido_en - dt.timedelta(days=ctx.politica(e.marca_id).ventana_dias)
-            par = limites.get((e.marca_id, e.visitante_id))
-            if par is None:
-                limites[(e.marca_id, e.visitante_id)] = [inicio, e.ocurrido_en]
-            else:
-                par[0] = min(par[0], inicio)
-                par[1] = max(par[1], e.ocurrido_en)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT e.id, e.marca_id, e.visitante_id, e.ocurrido_en, e.tipo, e.socio_id, "
-                "e.publicacion_id FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], "
-                "%s::timestamptz[]) AS v(marca, visitante, desde, hasta) "
-                "JOIN eventos_medios_evento AS e ON e.marca_id = v.marca "
-                "AND e.visitante_id = v.visitante AND e.ocurrido_en >= v.desde "
-                "AND e.ocurrido_en <= v.hasta "
-                "WHERE e.visitante_id <> '' AND e.tipo IN ('click', 'interaccion') "
-                "AND e.socio_id IS NOT NULL AND e.estado_atribucion <> 'descartado'",
-                [
-                    arreglo_pg(m for m, _ in limites),
-                    arreglo_pg(v for _, v in limites),
-                    arreglo_pg(d for d, _ in limites.values()),
-                    arreglo_pg(h for _, h in limites.values()),
-                ],
-            )
-            filas = cursor.fetchall()
-    else:
-        filas = _touchpoints_orm(marcas, visitantes, desde, hasta)
+    """The touchpoints of the batch's visitors, each (marca, visitante) over the union of the
+    windows of its events (tracking reads them: `almacen.touchpoints_leer`)."""
+    ventanas: dict[ClaveVisitante, tuple[dt.datetime, dt.datetime]] = {}
+    for e in eventos:
+        assert e.marca_id is not None
+        inicio = e.ocurrido_en - dt.timedelta(days=ctx.politica(e.marca_id).ventana_dias)
+        clave = (e.marca_id, e.visitante_id)
+        previa = ventanas.get(clave)
+        if previa is not None:
+            inicio, fin = min(previa[0], inicio), max(previa[1], e.ocurrido_en)
+        else:
+            fin = e.ocurrido_en
+        ventanas[clave] = (inicio, fin)
     agrupados: dict[ClaveVisitante, list[ma.Touchpoint]] = defaultdict(list)
-    for eid, marca_id, visitante, ocurrido, tipo, socio_id, pub_id in filas:
+    for eid, marca_id, visitante, ocurrido, tipo, socio_id, pub_id in almacen.touchpoints_leer(
+        ventanas=ventanas
+    ):
         agrupados[(marca_id, visitante)].append(
             ma.Touchpoint(eid, socio_id, ocurrido, tipo, pub_id)
         )
     ctx.touchpoints = {k: ma.ordenar_touchpoints(v) for k, v in agrupados.items()}
-
-
-def _touchpoints_orm(
-    marcas: set[uuid.UUID], visitantes: set[str], desde: dt.datetime, hasta: dt.datetime
-) -> Iterable[tuple[Any, ...]]:
-    return (
-        Evento.objects.filter(
-            marca_id__in=marcas,
-            visitante_id__in=visitantes,
-            tipo__in=TIPOS_TOUCHPOINT,
-            ocurrido_en__gte=desde,
-            ocurrido_en__lte=hasta,
-            socio_id__isnull=False,
-        )
-        .exclude(estado_atribucion=EstadoAtribucion.DESCARTADO)
-        .values_list(
-            "id", "marca_id", "visitante_id", "ocurrido_en", "tipo", "socio_id", "publicacion_id"
-        )
-    )
 
 
 def _cargar_asociaciones(
@@ -830,118 +776,6 @@ def credito_instanciar(
     return calculado.clase(**credito_campos(evento_id=evento_id, calculado=calculado))
 
 
-# --- Fast writes ------------------------------------------------------------------------------
-def arreglo_pg(valores: Iterable[Any]) -> str:
-    """The PostgreSQL array literal of `valores` (None → NULL; datetimes in ISO format), to be
-    sent as ONE text parameter cast in SQL (``%s::uuid[]``). psycopg's client-side binding
-    adapts a Python list element by element in pure Python, which cost more than the query."""
-    partes = []
-    for v in valores:
-        if v is None:
-            partes.append("NULL")
-        elif isinstance(v, uuid.UUID):
-            partes.append(str(v))
-        else:
-            texto = v.isoformat() if isinstance(v, dt.datetime) else str(v)
-            partes.append('"' + texto.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(partes) + "}"
-
-
-def _json_nativo(valor: Any) -> Any:
-    if isinstance(valor, Decimal | uuid.UUID):
-        return str(valor)
-    raise TypeError(f"{type(valor).__name__} is not JSON serialisable")
-
-
-def filas_insertar(
-    modelo: type[models.Model],
-    filas: Sequence[dict[str, Any]],
-    *,
-    ignorar_conflictos: bool,
-    lote: int = 2000,
-) -> None:
-    """INSERT many rows given as {attname: value} (missing fields take their default).
-
-    On PostgreSQL the rows travel as ONE jsonb parameter per `lote` rows, expanded by
-    ``jsonb_to_recordset`` (``ON CONFLICT DO NOTHING`` when asked). Django's ``bulk_create``
-    sends UNNEST arrays there, which the client-side-binding cursor escapes element by element
-    in pure Python (measured ~100 rows/s for rows carrying a JSON explanation); one JSON
-    document serialised by orjson costs a few microseconds per row. Elsewhere: ``bulk_create``.
-    """
-    if not filas:
-        return
-    if connection.vendor != "postgresql":
-        modelo._default_manager.bulk_create(
-            [modelo(**f) for f in filas], batch_size=500, ignore_conflicts=ignorar_conflictos
-        )
-        return
-    campos = [f for f in modelo._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    ahora = timezone.now()
-    fijos: dict[str, Any] = {}
-    for f in campos:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            fijos[f.attname] = ahora
-        elif f.attname not in filas[0]:
-            fijos[f.attname] = f.get_default()
-    qn = connection.ops.quote_name
-    columnas = ", ".join(qn(str(f.column)) for f in campos)
-    tipos = ", ".join(f"{qn(str(f.column))} {f.db_type(connection)}" for f in campos)
-    sql = (
-        f"INSERT INTO {qn(modelo._meta.db_table)} ({columnas}) "
-        f"SELECT {columnas} FROM jsonb_to_recordset(%s::jsonb) AS x({tipos})"
-        + (" ON CONFLICT DO NOTHING" if ignorar_conflictos else "")
-    )
-    nombres = [(f.attname, f.column) for f in campos]
-    with connection.cursor() as cursor:
-        for inicio in range(0, len(filas), lote):
-            documento = [
-                {
-                    columna: (fila[attname] if attname in fila else fijos[attname])
-                    for attname, columna in nombres
-                }
-                for fila in filas[inicio : inicio + lote]
-            ]
-            cursor.execute(sql, [orjson.dumps(documento, default=_json_nativo).decode()])
-
-
-def filas_actualizar(
-    modelo: type[models.Model], filas: Sequence[dict[str, Any]], campos: Sequence[str]
-) -> None:
-    """UPDATE `campos` of many rows given as {attname: value} including the primary key.
-
-    PostgreSQL: one ``UPDATE … FROM jsonb_to_recordset(…)`` per call; elsewhere ``bulk_update``.
-    """
-    if not filas:
-        return
-    meta = modelo._meta
-    if connection.vendor != "postgresql":
-        modelo._default_manager.bulk_update(
-            [modelo(**f) for f in filas], list(campos), batch_size=500
-        )
-        return
-    pk = meta.pk
-    assert pk is not None
-    # (attname, column, SQL type) of the key and of each updated field.
-    columnas: list[tuple[str, str, str]] = [
-        (pk.attname, str(pk.column), pk.db_type(connection) or "")
-    ]
-    for nombre in campos:
-        f = meta.get_field(nombre)
-        assert isinstance(f, models.Field)
-        columnas.append((f.attname, str(f.column), f.db_type(connection) or ""))
-    qn = connection.ops.quote_name
-    tipos = ", ".join(f"{qn(col)} {tipo}" for _, col, tipo in columnas)
-    asignaciones = ", ".join(f"{qn(col)} = x.{qn(col)}" for _, col, _ in columnas[1:])
-    sql = (
-        f"UPDATE {qn(meta.db_table)} AS t SET {asignaciones} "
-        f"FROM jsonb_to_recordset(%s::jsonb) AS x({tipos}) "
-        f"WHERE t.{qn(str(pk.column))} = x.{qn(str(pk.column))}"
-    )
-    documento = [{col: fila[attname] for attname, col, _ in columnas} for fila in filas]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [orjson.dumps(documento, default=_json_nativo).decode()])
-
-
 # --- Claiming and attributing pending events --------------------------------------------------
 @dataclass
 class ResumenAtribucion:
@@ -963,84 +797,12 @@ class ResumenAtribucion:
         self.evento_ids.extend(otro.evento_ids)
 
 
-_SQL_RECLAMAR = (
-    "SELECT {columnas} FROM eventos_medios_evento "
-    "WHERE estado_atribucion = 'pendiente' {filtro} "
-    "ORDER BY recibido_en, id LIMIT %s FOR UPDATE SKIP LOCKED"
-)
-
-
 def _reclamar(*, evento_ids: Iterable[Any] | None, lote: int) -> list[EventoAtribuible]:
-    """Claim up to `lote` pending events for this transaction (skip those another worker holds).
-
-    PostgreSQL: one raw query (ids as one array parameter, rows as tuples): building a
-    ``IN (%s, …)`` of thousands of placeholders and model-free dicts cost more than the query.
-    """
-    if connection.vendor == "postgresql":
-        parametros: list[Any] = []
-        filtro = ""
-        if evento_ids is not None:
-            filtro = "AND id = ANY(%s::uuid[])"
-            parametros.append(arreglo_pg(evento_ids))
-        parametros.append(lote)
-        sql = _SQL_RECLAMAR.format(columnas=", ".join(CAMPOS_EVENTO), filtro=filtro)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, parametros)
-            return [EventoAtribuible(*fila) for fila in cursor.fetchall()]
-    qs = Evento.objects.filter(estado_atribucion=EstadoAtribucion.PENDIENTE)
-    if evento_ids is not None:
-        qs = qs.filter(id__in=list(evento_ids))
-    qs = qs.order_by("recibido_en", "id")
-    return [EventoAtribuible.de(f) for f in qs.values(*CAMPOS_EVENTO)[:lote]]
-
-
-def eventos_marcar_atribucion(
-    filas: Sequence[tuple[uuid.UUID, str, uuid.UUID | None]],
-    *,
-    ahora: dt.datetime,
-    solo_pendientes: bool,
-) -> None:
-    """Set (estado_atribucion, socio) of many events and stamp `atribuido_en`, set-based.
-
-    `filas` are (evento_id, estado, socio_id). Live attribution passes `solo_pendientes=True`
-    (the conditional UPDATE is what makes a second attribution a no-op) and keeps a stored
-    socio where the new one is None (a split never clears the socio of a direct credit);
-    re-attribution writes the socio as given (a split or nobody clears it).
-    PostgreSQL: one ``UPDATE … FROM unnest(…)``; elsewhere one UPDATE per (estado, socio).
-    """
-    if not filas:
-        return
-    if connection.vendor == "postgresql":
-        socio = "COALESCE(x.socio, e.socio_id)" if solo_pendientes else "x.socio"
-        condicion = " AND e.estado_atribucion = 'pendiente'" if solo_pendientes else ""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE eventos_medios_evento AS e SET estado_atribucion = x.estado, "
-                f"atribuido_en = %s, socio_id = {socio} "
-                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS x(id, estado, socio) "
-                f"WHERE e.id = x.id{condicion}",
-                [
-                    ahora,
-                    arreglo_pg(f[0] for f in filas),
-                    arreglo_pg(f[1] for f in filas),
-                    arreglo_pg(f[2] for f in filas),
-                ],
-            )
-        return
-    grupos: dict[tuple[str, uuid.UUID | None], list[uuid.UUID]] = defaultdict(list)
-    for evento_id, estado, socio_id in filas:
-        grupos[(estado, socio_id)].append(evento_id)
-    for (estado, socio_id), ids in grupos.items():
-        for inicio in range(0, len(ids), 500):
-            qs = Evento.objects.filter(id__in=ids[inicio : inicio + 500])
-            campos: dict[str, Any] = {"estado_atribucion": estado, "atribuido_en": ahora}
-            if solo_pendientes:
-                qs = qs.filter(estado_atribucion=EstadoAtribucion.PENDIENTE)
-                if socio_id is not None:
-                    campos["socio_id"] = socio_id
-            else:
-                campos["socio_id"] = socio_id
-            qs.update(**campos)
+    """Claim up to `lote` pending events for this transaction (skip those another worker holds)."""
+    filas = almacen.eventos_pendientes_reclamar(
+        campos=CAMPOS_EVENTO, evento_ids=evento_ids, lote=lote
+    )
+    return [EventoAtribuible(*fila) for fila in filas]
 
 
 def _bloquear_visitantes_con_lead(eventos: Sequence[EventoAtribuible]) -> None:
@@ -1095,27 +857,18 @@ def _atribuir_reclamados(filas: list[EventoAtribuible]) -> ResumenAtribucion:
             (recompensas if c.es_recompensa else comisiones).append(fila)
     # Ignoring conflicts: the partial unique index (one live credit per evento+socio) is the
     # last line of defence; a conflict here means someone else already credited that pair.
-    filas_insertar(Comision, comisiones, ignorar_conflictos=True)
-    filas_insertar(Recompensa, recompensas, ignorar_conflictos=True)
-    eventos_marcar_atribucion(marcas, ahora=timezone.now(), solo_pendientes=True)
+    sql.filas_insertar(Comision, comisiones, ignorar_conflictos=True)
+    sql.filas_insertar(Recompensa, recompensas, ignorar_conflictos=True)
+    almacen.eventos_marcar_atribucion(marcas, ahora=timezone.now(), solo_pendientes=True)
     resumen.atribuidos = atribuidos
     resumen.sin_atribucion = len(eventos) - atribuidos
     resumen.comisiones = len(comisiones)
     resumen.recompensas = len(recompensas)
     resumen.evento_ids = [e.id for e in eventos]
-    ids = list(resumen.evento_ids)
-    transaction.on_commit(
-        lambda: _enviar_atribuidos(ids),
+    enviar_al_confirmar(
+        signals.eventos_atribuidos, sender=eventos_atribuir, evento_ids=list(resumen.evento_ids)
     )
     return resumen
-
-
-def _enviar_atribuidos(ids: list[uuid.UUID]) -> None:
-    for receptor, respuesta in signals.eventos_atribuidos.send_robust(
-        sender=eventos_atribuir, evento_ids=ids
-    ):
-        if isinstance(respuesta, Exception):
-            logger.error("eventos_atribuidos receiver %r failed: %r", receptor, respuesta)
 
 
 def eventos_atribuir(*, evento_ids: Sequence[Any], lote: int | None = None) -> ResumenAtribucion:

@@ -28,7 +28,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from comision_recompensa.atribucion.services import eventos_atribuir, eventos_pendientes_atribuir
-from eventos_medios.models import EstadoAtribucion, Evento
+from eventos_medios import almacen
 
 __all__ = [
     "atribuir_eventos",
@@ -92,11 +92,9 @@ def barrer_eventos_pendientes() -> int:
     lote = settings.ATRIBUCION_LOTE
     ids = [
         str(i)
-        for i in Evento.objects.filter(
-            estado_atribucion=EstadoAtribucion.PENDIENTE, recibido_en__lt=limite
+        for i in almacen.eventos_pendientes_ids(
+            recibidos_antes=limite, limite=lote * LOTES_POR_BARRIDO
         )
-        .order_by("recibido_en")
-        .values_list("id", flat=True)[: lote * LOTES_POR_BARRIDO]
     ]
     if ids:
         logger.warning("Attribution sweep: %d events still pending, re-queued", len(ids))

@@ -15,6 +15,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from alpespartners import alcance as acceso
+from alpespartners.admin_alcance import FiltradoPorAlcance
 from comision_recompensa.atribucion.explicacion import credito_explicar
 from comision_recompensa.creditos.services import (
     ResultadoLote,
@@ -94,8 +96,10 @@ def _informar(
         )
 
 
-class CreditoAdmin(admin.ModelAdmin):
+class CreditoAdmin(FiltradoPorAlcance, admin.ModelAdmin):
     """Shared admin of Comision and Recompensa: read-only rows, lifecycle actions."""
+
+    filtro_alcance = staticmethod(acceso.q_creditos)
 
     list_display = [
         "id",

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from alpespartners.api.access import alcance_de
+from alpespartners.alcance import alcance_de
 from alpespartners.api.permissions import EsStaff
 from alpespartners.api.validacion import validar
 from alpespartners.errors import Prohibido

@@ -1,9 +1,9 @@
 """Reads of commissions and rewards, scoped by who is asking (PRODUCT.md §6).
 
 - staff: everything;
-- a brand user: the credits of its marcas' events and of its marcas' agreements;
+- a brand user: the credits of its marcas' events;
 - a partner: only its own;
-- anyone else: nothing.
+- anyone else: nothing (`alpespartners.alcance.q_creditos`).
 """
 
 from __future__ import annotations
@@ -12,31 +12,18 @@ import datetime as dt
 import uuid
 from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from alpespartners.api.access import Alcance
+from alpespartners import alcance as acceso
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import Comision, Recompensa
 
 C = TypeVar("C", Comision, Recompensa)
 
 
-def _filtro_creditos(alcance: Alcance) -> Q | None:
-    """The Q a non-staff caller's credits must match (None: staff, no filter)."""
-    if alcance.es_staff:
-        return None
-    filtro = Q(pk__in=[])
-    if alcance.marca_ids:
-        filtro |= Q(evento__marca_id__in=alcance.marca_ids)
-        filtro |= Q(asociacion__marca_id__in=alcance.marca_ids)
-    if alcance.socio_id:
-        filtro |= Q(socio_id=alcance.socio_id)
-    return filtro
-
-
 def _creditos_visibles(modelo: type[C], alcance: Alcance) -> QuerySet[C]:
     qs = modelo.objects.select_related("socio", "evento", "evento__marca", "asociacion", "regla")
-    filtro = _filtro_creditos(alcance)
-    return qs if filtro is None else qs.filter(filtro)
+    return acceso.filtrar(qs, acceso.q_creditos(alcance))
 
 
 def comisiones_visibles(*, alcance: Alcance) -> QuerySet[Comision]:

@@ -6,7 +6,8 @@
 Every transition is a conditional UPDATE (`WHERE estado = <expected>`) that must change exactly
 one row, so two concurrent requests can never both win. Illegal transitions raise `Conflicto`
 (HTTP 409) with the reason. Domain signals (`comision_aprobada`, `recompensa_revertida`, …) are
-sent once the transaction commits; a failing receiver is logged and never undoes the change.
+sent with `enviar_al_confirmar`: once the transaction commits; a failing receiver is logged and
+never undoes the change.
 
 Comision and Recompensa share these functions: the model class of the credit picks the table and
 the signals.
@@ -28,6 +29,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from alpespartners.errors import Conflicto
+from alpespartners.senales import enviar_al_confirmar
 from comision_recompensa import signals
 from comision_recompensa.models import (
     Ajuste,
@@ -37,6 +39,7 @@ from comision_recompensa.models import (
     EstadoCredito,
     Recompensa,
 )
+from eventos_medios import almacen
 from eventos_medios.models import EstadoAtribucion, Evento, TipoEvento
 
 logger = logging.getLogger(__name__)
@@ -86,21 +89,6 @@ def _describir(credito: CreditoModelo) -> str:
     return f"{_nombre(credito).capitalize()} {credito.pk}"
 
 
-def _enviar_al_confirmar(senal: Signal, modelo: type[Any], **kwargs: Any) -> None:
-    """Send `senal` after the current transaction commits; receivers' errors are isolated."""
-
-    def _enviar() -> None:
-        for receptor, resultado in senal.send_robust(sender=modelo, **kwargs):
-            if isinstance(resultado, Exception):
-                logger.error(
-                    "Receiver %r of a lifecycle signal failed",
-                    receptor,
-                    exc_info=(type(resultado), resultado, resultado.__traceback__),
-                )
-
-    transaction.on_commit(_enviar)
-
-
 def _estado_actual(credito: CreditoModelo) -> str | None:
     modelo = type(credito)
     return modelo.objects.filter(pk=credito.pk).values_list("estado", flat=True).first()
@@ -127,8 +115,8 @@ def credito_aprobar(*, credito: CreditoModelo, por: Any = None) -> CreditoModelo
                 codigo="transicion_invalida",
                 extra={"estado_actual": actual},
             )
-        _enviar_al_confirmar(
-            _SENALES[modelo][EstadoCredito.APROBADA], modelo, credito_id=credito.pk
+        enviar_al_confirmar(
+            _SENALES[modelo][EstadoCredito.APROBADA], sender=modelo, credito_id=credito.pk
         )
     logger.info("%s approved by %s", _describir(credito), getattr(por, "pk", None) or "the system")
     credito.refresh_from_db()
@@ -202,8 +190,11 @@ def credito_revertir(*, credito: CreditoModelo, motivo: str, por: Any = None) ->
                 "por": str(getattr(por, "pk", "")) or None,
             },
         )
-        _enviar_al_confirmar(
-            _SENALES[modelo][EstadoCredito.REVERTIDA], modelo, credito_id=credito.pk, motivo=motivo
+        enviar_al_confirmar(
+            _SENALES[modelo][EstadoCredito.REVERTIDA],
+            sender=modelo,
+            credito_id=credito.pk,
+            motivo=motivo,
         )
     logger.info("%s reversed (%s) by %s", _describir(credito), motivo, getattr(por, "pk", None))
     credito.refresh_from_db()
@@ -257,12 +248,7 @@ def evento_reembolsar(*, evento: Evento, motivo: str = "", por: Any = None) -> l
         )
     motivo = (motivo or "").strip() or f"Refund of venta {evento.pk}"
     with transaction.atomic():
-        estado_atribucion = (
-            Evento.objects.select_for_update()
-            .filter(pk=evento.pk)
-            .values_list("estado_atribucion", flat=True)
-            .first()
-        )
+        estado_atribucion = almacen.evento_bloquear(evento_id=evento.pk)
         if estado_atribucion == EstadoAtribucion.PENDIENTE:
             raise Conflicto(
                 "This venta has not been attributed yet; retry the refund in a moment.",
@@ -330,7 +316,7 @@ def creditos_aprobar_vencidos(*, ahora: dt.datetime | None = None, lote: int = 5
                     )
                 senal = _SENALES[modelo][EstadoCredito.APROBADA]
                 for credito_id in ids:
-                    _enviar_al_confirmar(senal, modelo, credito_id=credito_id)
+                    enviar_al_confirmar(senal, sender=modelo, credito_id=credito_id)
             total += cambiadas
             if cambiadas < lote:
                 break

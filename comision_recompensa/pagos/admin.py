@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from alpespartners import alcance as acceso
+from alpespartners.admin_alcance import FiltradoPorAlcance
 from alpespartners.errors import Conflicto
 from comision_recompensa.models import Ajuste, EstadoPago, Pago
 from comision_recompensa.pagos.entrega import ResultadoEntrega, pago_entregar
@@ -32,7 +34,8 @@ class SoloLecturaMixin:
 
 
 @admin.register(Pago)
-class PagoAdmin(SoloLecturaMixin, admin.ModelAdmin):
+class PagoAdmin(FiltradoPorAlcance, SoloLecturaMixin, admin.ModelAdmin):
+    filtro_alcance = staticmethod(acceso.q_pagos)
     list_display = [
         "id",
         "socio",

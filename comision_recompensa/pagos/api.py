@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alpespartners.api.access import alcance_de
+from alpespartners.alcance import alcance_de
 from alpespartners.errors import ErrorDominio, Prohibido
 from comision_recompensa.models import EstadoPago, Pago
 from comision_recompensa.pagos.entrega import firma_valida

@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alpespartners.api.access import Alcance
+from alpespartners import alcance as acceso
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import Ajuste, Comision, EstadoPago, Pago, Recompensa
 
 
@@ -16,12 +17,7 @@ def pagos_visibles(*, alcance: Alcance) -> QuerySet[Pago]:
     """Staff: all Pagos. Partner: its own. Anyone else (brand users included): none — a Pago
     sums a partner's earnings across every brand, so showing it to one brand would leak what
     the partner earns elsewhere."""
-    qs = Pago.objects.select_related("socio")
-    if alcance.es_staff:
-        return qs
-    if alcance.socio_id is not None:
-        return qs.filter(socio_id=alcance.socio_id)
-    return qs.none()
+    return acceso.filtrar(Pago.objects.select_related("socio"), acceso.q_pagos(alcance))
 
 
 def pagos_por_enviar(*, limite: int = 100) -> list[uuid.UUID]:

@@ -8,8 +8,8 @@
 Each item lands in exactly one Pago: candidate rows are locked (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so a concurrent run skips them instead of waiting) and claimed with a conditional
 `UPDATE … SET pago_id = … WHERE pago_id IS NULL` in the same transaction that inserts the Pago.
-The Pago row is the outbox: delivery is queued with `transaction.on_commit`, and the periodic
-sweep sends whatever the fast path missed.
+The Pago row is the outbox: `pago_generado` (sent after commit) makes `pagos.receivers` queue the
+fast-path delivery, and the periodic sweep sends whatever the fast path missed.
 
 A (socio, moneda) group whose total is zero or negative (e.g. a clawback larger than what the
 partner earned since) does not produce a Pago: nothing is claimed, and its items are carried to a
@@ -26,10 +26,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
-from django.dispatch import Signal
 from django.utils import timezone
 
 from alpespartners.errors import Conflicto, ErrorDominio, NoEncontrado
+from alpespartners.senales import enviar_al_confirmar
 from comision_recompensa import signals
 from comision_recompensa.models import (
     Ajuste,
@@ -48,36 +48,6 @@ CENTIMO = Decimal("0.01")
 
 class _GrupoNoPagable(Exception):
     """Internal: roll back a group whose claimed total is not positive."""
-
-
-def _enviar_al_confirmar(senal: Signal, **kwargs: Any) -> None:
-    """Send `senal` once the transaction commits; a failing receiver is logged, not raised."""
-
-    def _enviar() -> None:
-        for receptor, resultado in senal.send_robust(sender=Pago, **kwargs):
-            if isinstance(resultado, Exception):
-                logger.error(
-                    "Receiver %r of a payout signal failed",
-                    receptor,
-                    exc_info=(type(resultado), resultado, resultado.__traceback__),
-                )
-
-    transaction.on_commit(_enviar)
-
-
-def _encolar_envio(pago_id: uuid.UUID) -> None:
-    """Queue the fast-path delivery after commit. A broker outage is logged and ignored: the
-    Pago row is already committed and the periodic sweep (`barrer_pagos_pendientes`) sends it."""
-
-    def _encolar() -> None:
-        from comision_recompensa.pagos.tasks import enviar_pago
-
-        try:
-            enviar_pago.delay(str(pago_id))
-        except Exception:  # noqa: BLE001 - the sweep is the safety net
-            logger.warning("could not queue delivery of Pago %s; the sweep will send it", pago_id)
-
-    transaction.on_commit(_encolar)
 
 
 def _grupos_candidatos(socio_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
@@ -145,8 +115,8 @@ def _generar_grupo(socio_id: uuid.UUID, moneda: str) -> Pago | None:
             # Two places: SQLite sums decimals as floats ("24.9900000000000").
             pago.monto = total.quantize(CENTIMO)
             pago.save(update_fields=["monto", "actualizado_en"])
-            _enviar_al_confirmar(signals.pago_generado, pago_id=pago.id)
-            _encolar_envio(pago.id)
+            # Receivers queue the fast-path delivery (pagos.receivers).
+            enviar_al_confirmar(signals.pago_generado, sender=Pago, pago_id=pago.id)
             return pago
     except _GrupoNoPagable:
         logger.info(
@@ -235,8 +205,8 @@ def pago_confirmar(
                 estado=EstadoCredito.PAGADA, pagado_en=ahora, actualizado_en=ahora
             )
             for credito_id in credito_ids:
-                _enviar_al_confirmar(senal, credito_id=credito_id, pago_id=pago.id)
-        _enviar_al_confirmar(signals.pago_confirmado, pago_id=pago.id)
+                enviar_al_confirmar(senal, sender=modelo, credito_id=credito_id, pago_id=pago.id)
+        enviar_al_confirmar(signals.pago_confirmado, sender=Pago, pago_id=pago.id)
         pago.refresh_from_db()
         return ResultadoConfirmacion(pago=pago, cambiado=True)
 
@@ -260,6 +230,6 @@ def pago_reintentar(*, pago: Pago) -> Pago:
                 codigo="transicion_invalida",
                 extra={"estado": actual},
             )
-        _encolar_envio(pago.id)
+        enviar_al_confirmar(signals.pago_reintentado, sender=Pago, pago_id=pago.id)
     pago.refresh_from_db()
     return pago

@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alpespartners.api.access import Alcance, alcance_de
+from alpespartners.alcance import Alcance, alcance_de
 from alpespartners.api.pagination import PaginacionEstandar
 from comision_recompensa.reportes import exportacion
 from comision_recompensa.reportes import selectors as reportes

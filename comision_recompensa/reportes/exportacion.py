@@ -23,7 +23,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
-from alpespartners.api.access import Alcance
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import Comision, Pago, Recompensa
 from comision_recompensa.reportes.selectors import (
     creditos_reporte,

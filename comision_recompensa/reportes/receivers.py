@@ -1,16 +1,14 @@
 """Receivers that keep the report rollup exact: whatever changes an event's socio or a credit
 invalidates the rollup of that event's day (read live until the next refresh rebuilds it).
 
-Each signal is sent after its change commits; invalidating costs one or two indexed queries
-per batch (attribution) or per credit (approval, payment, reversal), never on the tracking
-hot path.
+Each signal is sent after its change commits (`enviar_al_confirmar`); invalidating costs one or
+two indexed queries per batch (attribution) or per credit (approval, payment, reversal), never
+on the tracking hot path.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from django.dispatch import receiver
 
 from comision_recompensa import signals
 from comision_recompensa.models import Comision, Recompensa
@@ -20,7 +18,6 @@ from comision_recompensa.reportes.resumen_diario import (
 )
 
 
-@receiver(signals.eventos_atribuidos, dispatch_uid="comision_recompensa.resumen_atribuidos")
 def invalidar_resumen_atribuidos(sender: Any, evento_ids: list[Any], **kwargs: Any) -> None:
     """Attribution may set `Evento.socio` and creates credits: forget those days' rollup."""
     resumen_invalidar(evento_ids=evento_ids)
@@ -45,7 +42,10 @@ def invalidar_resumen_credito(sender: Any, credito_id: Any, **kwargs: Any) -> No
     resumen_invalidar_creditos(modelo=modelo, credito_ids=[credito_id])
 
 
-for _senal in (*_SENALES_COMISION, *_SENALES_RECOMPENSA):
-    _senal.connect(
-        invalidar_resumen_credito, dispatch_uid=f"comision_recompensa.resumen.{id(_senal)}"
+def conectar() -> None:
+    """Connect this subdomain's receivers (from `AppConfig.ready()`)."""
+    signals.eventos_atribuidos.connect(
+        invalidar_resumen_atribuidos, dispatch_uid="comision_recompensa.resumen_atribuidos"
     )
+    for i, senal in enumerate((*_SENALES_COMISION, *_SENALES_RECOMPENSA)):
+        senal.connect(invalidar_resumen_credito, dispatch_uid=f"comision_recompensa.resumen.{i}")

@@ -63,7 +63,8 @@ from django.db.models.functions import (
     TruncWeek,
 )
 
-from alpespartners.api.access import Alcance
+from alpespartners import alcance as acceso
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import (
     Comision,
     DiaResumido,
@@ -127,18 +128,6 @@ def _suma_unicos(fila: dict[str, Any]) -> int:
 # --- Scoped base querysets ----------------------------------------------------------------------
 
 
-def _q_alcance(alcance: Alcance, *, prefijo: str = "") -> Q | None:
-    """Row filter for `alcance` (None: no filter, staff). `prefijo` reaches the event's marca."""
-    if alcance.es_staff:
-        return None
-    q = Q(pk__in=[])
-    if alcance.marca_ids:
-        q |= Q(**{f"{prefijo}marca_id__in": alcance.marca_ids})
-    if alcance.socio_id:
-        q |= Q(socio_id=alcance.socio_id)
-    return q
-
-
 def eventos_reporte(
     *,
     alcance: Alcance,
@@ -148,10 +137,7 @@ def eventos_reporte(
     hasta: dt.datetime | None = None,
 ) -> QuerySet[Evento]:
     """Events visible to `alcance` within the filters, unordered (ready to aggregate)."""
-    qs = Evento.objects.all()
-    q = _q_alcance(alcance)
-    if q is not None:
-        qs = qs.filter(q)
+    qs = acceso.filtrar(Evento.objects.all(), acceso.q_eventos(alcance))
     if marca_id is not None:
         qs = qs.filter(marca_id=marca_id)
     if socio_id is not None:
@@ -173,10 +159,7 @@ def creditos_reporte(
     hasta: dt.datetime | None = None,
 ) -> QuerySet[Any]:
     """Comisiones or recompensas visible to `alcance`, filtered by their event's marca/date."""
-    qs: QuerySet[Any] = modelo.objects.all()
-    q = _q_alcance(alcance, prefijo="evento__")
-    if q is not None:
-        qs = qs.filter(q)
+    qs: QuerySet[Any] = acceso.filtrar(modelo.objects.all(), acceso.q_creditos(alcance))
     if marca_id is not None:
         qs = qs.filter(evento__marca_id=marca_id)
     if socio_id is not None:
@@ -197,9 +180,7 @@ def pagos_reporte(
 ) -> QuerySet[Pago]:
     """Pagos visible to `alcance`: staff all, a partner its own. A Pago is per partner and spans
     brands, so brand users see none. The period bounds `creado_en`."""
-    qs = Pago.objects.all()
-    if not alcance.es_staff:
-        qs = qs.filter(socio_id=alcance.socio_id) if alcance.socio_id else qs.none()
+    qs = acceso.filtrar(Pago.objects.all(), acceso.q_pagos(alcance))
     if socio_id is not None:
         qs = qs.filter(socio_id=socio_id)
     if desde is not None:
@@ -306,10 +287,8 @@ def filas_eventos(
     rachas = _rachas(_dias_resumidos(desde, hasta))
     filas: list[dict[str, Any]] = []
     if rachas:
-        qs = ResumenDiario.objects.all()
-        q = _q_alcance(alcance)
-        if q is not None:
-            qs = qs.filter(q)
+        # The rollup rows carry the events' marca and socio: the events' filter applies.
+        qs = acceso.filtrar(ResumenDiario.objects.all(), acceso.q_eventos(alcance))
         if marca_id is not None:
             qs = qs.filter(marca_id=marca_id)
         if socio_id is not None:
@@ -379,10 +358,9 @@ def filas_dinero(
     rachas = _rachas(_dias_resumidos(desde, hasta))
     filas: list[dict[str, Any]] = []
     if rachas:
-        qs = ResumenDinero.objects.filter(clase=_CLASE[modelo])
-        q = _q_alcance(alcance)
-        if q is not None:
-            qs = qs.filter(q)
+        qs = acceso.filtrar(
+            ResumenDinero.objects.filter(clase=_CLASE[modelo]), acceso.q_eventos(alcance)
+        )
         if marca_id is not None:
             qs = qs.filter(marca_id=marca_id)
         if socio_id is not None:

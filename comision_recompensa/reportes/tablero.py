@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
-from alpespartners.api.access import alcance_de
+from alpespartners.alcance import alcance_de
 from comision_recompensa.models import EstadoCredito, EstadoPago
 from comision_recompensa.reportes import selectors as reportes
 from comision_recompensa.reportes.exportacion import RECURSOS

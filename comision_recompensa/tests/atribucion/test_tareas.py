@@ -10,6 +10,7 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from alpespartners.senales import enviar_al_confirmar
 from comision_recompensa.atribucion import tasks as tareas
 from comision_recompensa.atribucion.services import eventos_atribuir, eventos_pendientes_atribuir
 from comision_recompensa.models import Comision
@@ -93,7 +94,7 @@ def test_receptor_atribuye_al_confirmar(django_capture_on_commit_callbacks):
     _, socio, pub = programa()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         evs = ventas(pub, 2)
-        eventos_registrados.send(sender=None, evento_ids=[e.id for e in evs])
+        enviar_al_confirmar(eventos_registrados, sender=None, evento_ids=[e.id for e in evs])
         # Nothing happens before the commit.
         assert not Comision.objects.exists()
     assert Comision.objects.filter(socio=socio).count() == 2

@@ -18,6 +18,7 @@ from comision_recompensa.models import (
     Pago,
     Recompensa,
 )
+from comision_recompensa.pagos import tasks as tareas_pagos
 from comision_recompensa.pagos.selectors import pago_items
 from comision_recompensa.pagos.services import pago_confirmar, pagos_generar
 from comision_recompensa.tests.factories import ComisionFactory, PagoFactory
@@ -140,12 +141,16 @@ def test_comando_generar_pagos_resume(capsys):
     assert "1 Pagos generated: 1.00 EUR." in capsys.readouterr().out
 
 
-def test_generacion_encola_envio_al_confirmar(django_capture_on_commit_callbacks):
+def test_generacion_encola_envio_al_confirmar(django_capture_on_commit_callbacks, monkeypatch):
+    encolados: list[str] = []
+    monkeypatch.setattr(tareas_pagos.enviar_pago, "delay", encolados.append)
     comision_aprobada(SocioFactory())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         (pago,) = pagos_generar()
-    # pago_generado signal + the fast-path delivery task.
-    assert len(callbacks) == 2
+    # One callback: pago_generado, whose receiver queues the fast-path delivery.
+    assert len(callbacks) == 1 and encolados == []
+    callbacks[0]()
+    assert encolados == [str(pago.id)]
     assert pago.estado == EstadoPago.PENDIENTE
 
 

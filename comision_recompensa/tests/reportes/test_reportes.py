@@ -26,7 +26,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from alpespartners.api.access import Alcance
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import EstadoCredito
 from comision_recompensa.reportes import selectors as reportes
 from comision_recompensa.reportes.resumen_diario import resumen_refrescar

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from alpespartners.api.access import Alcance
+from alpespartners.alcance import Alcance
 from comision_recompensa.models import EstadoCredito
 from comision_recompensa.reportes import selectors as reportes
 from comision_recompensa.tests.factories import ComisionFactory, RecompensaFactory

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from alpespartners.api.access import Alcance
+from alpespartners.alcance import Alcance
 from comision_recompensa import signals
 from comision_recompensa.models import (
     Comision,
