@@ -248,15 +248,15 @@ def reatribuir(args: argparse.Namespace, programa: Any) -> list[dict[str, Any]]:
     for vuelta in range(2 if args.repetir else 1):
         pid = _backend_pid()
         with Medidor(pid) as m:
-            _, resumen = reatribucion_ejecutar(parametros=parametros, tamano=args.lote)
+            _, balance = reatribucion_ejecutar(parametros=parametros, tamano=args.lote)
         informes.append(
             {
                 "modo": "reatribuir",
                 "vuelta": vuelta + 1,
                 "lote": args.lote,
-                "creados": resumen.creados,
-                "cambiados": resumen.cambiados,
-                **m.informe(resumen.eventos, "ev"),
+                "creados": balance.creados,
+                "cambiados": balance.cambiados,
+                **m.informe(balance.eventos, "ev"),
             }
         )
     return informes

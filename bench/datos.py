@@ -302,7 +302,7 @@ def generar_informe(*, programa: Programa, n: int) -> None:
         cur.execute(
             """
             INSERT INTO comision_recompensa_comision
-                (id, socio_id, evento_id, asociacion_id, regla_id, credito, monto, moneda,
+                (id, socio_id, evento_id, asociacion_id, regla_id, participacion, monto, moneda,
                  estado, detalle_atribucion, pago_id, motivo_reversion, creado_en,
                  actualizado_en, aprobado_en, pagado_en, revertido_en)
             SELECT gen_random_uuid(), e.socio_id, e.id, a.id, NULL, 1, 5.00, 'USD',

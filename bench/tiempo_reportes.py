@@ -126,7 +126,7 @@ def _cargar(n: int) -> dict[str, object]:
         cur.execute(
             f"""
             INSERT INTO {Comision._meta.db_table}
-                (id, socio_id, evento_id, credito, monto, moneda, estado, detalle_atribucion,
+                (id, socio_id, evento_id, participacion, monto, moneda, estado, detalle_atribucion,
                  motivo_reversion, creado_en, actualizado_en)
             SELECT gen_random_uuid(), e.socio_id, e.id, 1, 5.00,
                    CASE WHEN random() < 0.9 THEN 'USD' ELSE 'EUR' END,

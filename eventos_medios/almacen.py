@@ -453,6 +453,11 @@ def _touchpoints_orm(
     ]
 
 
+def eventos_leer(*, ids: Iterable[uuid.UUID], campos: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The `campos` of the events with these ids (any state), as tuples."""
+    return list(Evento.objects.filter(id__in=list(ids)).values_list(*columnas_validar(campos)))
+
+
 # --- Re-attribution and refunds ----------------------------------------------------------------
 CursorEvento = tuple[dt.datetime, uuid.UUID] | None
 

@@ -349,7 +349,7 @@ def test_comision_legado_para_el_socio_del_evento(abierto, peticiones):
     assert (r.status_code, r.json()) == (202, {})
     comision = Comision.objects.get(pk=cuerpo["id"])
     assert comision.socio_id == evento.socio_id and comision.evento_id == evento.pk
-    assert comision.credito == Decimal("1") and comision.monto == Decimal("1.00")
+    assert comision.participacion == Decimal("1") and comision.monto == Decimal("1.00")
     assert comision.moneda == "COP"  # from the partner's agreement: the body names none
     assert comision.estado == EstadoCredito.PENDIENTE
     assert comision.asociacion_id == asociacion.pk

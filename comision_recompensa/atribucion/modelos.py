@@ -18,7 +18,7 @@ from decimal import ROUND_FLOOR, Context, Decimal, localcontext
 
 from eventos_medios.models import ModeloAtribucion
 
-CREDITO_UNIDAD = Decimal("0.000001")  # six places: the Credito.credito column
+CREDITO_UNIDAD = Decimal("0.000001")  # six places: the Credito.participacion column
 CENTIMO = Decimal("0.01")
 VIDA_MEDIA_DECAIMIENTO = dt.timedelta(days=7)
 
@@ -42,11 +42,11 @@ class Touchpoint:
 
 @dataclass(frozen=True, slots=True)
 class PesoTouchpoint:
-    """A touchpoint with its raw model weight and its normalised, rounded share (credito)."""
+    """A touchpoint with its raw model weight and its normalised, rounded share."""
 
     touchpoint: Touchpoint
     peso: Decimal
-    credito: Decimal
+    participacion: Decimal
 
 
 def _por_fecha(t: Touchpoint) -> dt.datetime:
@@ -156,12 +156,12 @@ def pesos_touchpoints(
     pesos = pesos_modelo(modelo, ordenados, referencia=referencia)
     creditos = normalizar(pesos)
     return [
-        PesoTouchpoint(touchpoint=t, peso=p, credito=c)
+        PesoTouchpoint(touchpoint=t, peso=p, participacion=c)
         for t, p, c in zip(ordenados, pesos, creditos, strict=True)
     ]
 
 
-def creditos_por_socio(pesos: Sequence[PesoTouchpoint]) -> dict[Hashable, Decimal]:
+def participaciones_por_socio(pesos: Sequence[PesoTouchpoint]) -> dict[Hashable, Decimal]:
     """A partner's credit is the sum of its touchpoints' shares; the result sums to exactly 1.
 
     Partners appear in the order of their first touchpoint (insertion order of the dict).
@@ -170,7 +170,7 @@ def creditos_por_socio(pesos: Sequence[PesoTouchpoint]) -> dict[Hashable, Decima
     creditos: dict[Hashable, Decimal] = {}
     for p in pesos:
         creditos[p.touchpoint.socio_id] = (
-            creditos.get(p.touchpoint.socio_id, Decimal(0)) + p.credito
+            creditos.get(p.touchpoint.socio_id, Decimal(0)) + p.participacion
         )
     return {socio: c for socio, c in creditos.items() if c > 0}
 

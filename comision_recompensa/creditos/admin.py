@@ -108,7 +108,7 @@ class CreditoAdmin(FiltradoPorAlcance, admin.ModelAdmin):
         "tipo_evento",
         "monto",
         "moneda",
-        "credito",
+        "participacion",
         "estado",
         "creado_en",
     ]
@@ -130,7 +130,7 @@ class CreditoAdmin(FiltradoPorAlcance, admin.ModelAdmin):
                     "evento",
                     "asociacion",
                     "regla",
-                    "credito",
+                    "participacion",
                     "monto",
                     "moneda",
                     "estado",

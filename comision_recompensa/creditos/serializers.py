@@ -32,6 +32,14 @@ _CAMPOS_CREDITO = [
 
 
 class _CreditoCampos(serializers.Serializer[Any]):
+    # The share is `participacion` in the code; clients know it as `credito`.
+    credito = serializers.DecimalField(
+        source="participacion",
+        max_digits=7,
+        decimal_places=6,
+        read_only=True,
+        help_text="Share of the event credited (0–1).",
+    )
     socio_nombre = serializers.CharField(source="socio.nombre", read_only=True)
     evento_tipo = serializers.CharField(source="evento.tipo", read_only=True)
     ocurrido_en = serializers.DateTimeField(source="evento.ocurrido_en", read_only=True)

@@ -123,6 +123,58 @@ def credito_aprobar(*, credito: CreditoModelo, por: Any = None) -> CreditoModelo
     return credito
 
 
+@dataclass(frozen=True)
+class _Reversible:
+    """The locked row of a credit about to be reversed."""
+
+    estado: str
+    monto: Decimal
+    moneda: str
+    pago_id: uuid.UUID | None
+    socio_id: uuid.UUID
+    evento_id: uuid.UUID
+
+    @property
+    def comprometido(self) -> bool:
+        """Its money is already in a payout (paid, or claimed by a Pago)."""
+        return self.estado == EstadoCredito.PAGADA or self.pago_id is not None
+
+
+def _bloquear_reversible(credito: CreditoModelo) -> _Reversible:
+    """Lock the row, so that the state the clawback is based on is the state that changes;
+    `Conflicto` unless it can be reversed."""
+    actual = (
+        type(credito)
+        .objects.select_for_update()
+        .filter(pk=credito.pk)
+        .values_list("estado", "monto", "moneda", "pago_id", "socio_id", "evento_id")
+        .first()
+    )
+    if actual is None or actual[0] not in ESTADOS_REVERSIBLES:
+        estado = actual[0] if actual else None
+        razon = _MOTIVO_NO_REVERSIBLE.get(estado or "", "does not exist")
+        raise Conflicto(
+            f"{_describir(credito)} {razon}.",
+            codigo="transicion_invalida",
+            extra={"estado_actual": estado},
+        )
+    return _Reversible(*actual)
+
+
+def _clawback(credito: CreditoModelo, fila: _Reversible, motivo: str) -> Ajuste | None:
+    """Money already committed to a payout comes back through the partner's next Pago."""
+    if not (fila.comprometido and fila.monto > 0):
+        return None
+    return Ajuste.objects.create(
+        socio_id=fila.socio_id,
+        monto=-fila.monto,
+        moneda=fila.moneda,
+        motivo=f"Clawback of {_nombre(credito)} {credito.pk}: {motivo}"[:300],
+        comision=credito if isinstance(credito, Comision) else None,
+        recompensa=credito if isinstance(credito, Recompensa) else None,
+    )
+
+
 def credito_revertir(*, credito: CreditoModelo, motivo: str, por: Any = None) -> CreditoModelo:
     """Reverse a Comision or Recompensa (refund, fraud, staff decision).
 
@@ -137,23 +189,8 @@ def credito_revertir(*, credito: CreditoModelo, motivo: str, por: Any = None) ->
     modelo = type(credito)
     ahora = timezone.now()
     with transaction.atomic():
-        # Lock the row so that the state we base the clawback on is the state we change.
-        actual = (
-            modelo.objects.select_for_update()
-            .filter(pk=credito.pk)
-            .values_list("estado", "monto", "moneda", "pago_id", "socio_id", "evento_id")
-            .first()
-        )
-        if actual is None or actual[0] not in ESTADOS_REVERSIBLES:
-            estado = actual[0] if actual else None
-            razon = _MOTIVO_NO_REVERSIBLE.get(estado or "", "does not exist")
-            raise Conflicto(
-                f"{_describir(credito)} {razon}.",
-                codigo="transicion_invalida",
-                extra={"estado_actual": estado},
-            )
-        estado, monto, moneda, pago_id, socio_id, evento_id = actual
-        cambiadas = modelo.objects.filter(pk=credito.pk, estado=estado).update(
+        fila = _bloquear_reversible(credito)
+        cambiadas = modelo.objects.filter(pk=credito.pk, estado=fila.estado).update(
             estado=EstadoCredito.REVERTIDA,
             motivo_reversion=motivo,
             revertido_en=ahora,
@@ -164,38 +201,25 @@ def credito_revertir(*, credito: CreditoModelo, motivo: str, por: Any = None) ->
                 f"{_describir(credito)} changed concurrently; retry.",
                 codigo="transicion_invalida",
             )
-        ajuste = None
-        if (estado == EstadoCredito.PAGADA or pago_id is not None) and monto > 0:
-            ajuste = Ajuste.objects.create(
-                socio_id=socio_id,
-                monto=-monto,
-                moneda=moneda,
-                motivo=f"Clawback of {_nombre(credito)} {credito.pk}: {motivo}"[:300],
-                comision=credito if isinstance(credito, Comision) else None,
-                recompensa=credito if isinstance(credito, Recompensa) else None,
-            )
+        ajuste = _clawback(credito, fila, motivo)
         CambioAtribucion.objects.create(
-            evento_id=evento_id,
-            socio_id=socio_id,
+            evento_id=fila.evento_id,
+            socio_id=fila.socio_id,
             accion=CambioAtribucion.Accion.REVERTIDA,
-            monto_anterior=monto,
+            monto_anterior=fila.monto,
             monto_nuevo=Decimal("0.00"),
-            moneda=moneda,
+            moneda=fila.moneda,
             detalle={
                 "tipo_credito": _nombre(credito),
                 "credito_id": str(credito.pk),
-                "estado_anterior": estado,
+                "estado_anterior": fila.estado,
                 "motivo": motivo,
                 "ajuste_id": str(ajuste.pk) if ajuste else None,
                 "por": str(getattr(por, "pk", "")) or None,
             },
         )
-        enviar_al_confirmar(
-            _SENALES[modelo][EstadoCredito.REVERTIDA],
-            sender=modelo,
-            credito_id=credito.pk,
-            motivo=motivo,
-        )
+        senal = _SENALES[modelo][EstadoCredito.REVERTIDA]
+        enviar_al_confirmar(senal, sender=modelo, credito_id=credito.pk, motivo=motivo)
     logger.info("%s reversed (%s) by %s", _describir(credito), motivo, getattr(por, "pk", None))
     credito.refresh_from_db()
     return credito

@@ -110,13 +110,13 @@ class PagoAdmin(FiltradoPorAlcance, SoloLecturaMixin, admin.ModelAdmin):
                 pago = pago_reintentar(pago=pago)
             resultado = pago_entregar(pago_id=pago.id, forzar=True)
             conteo[resultado.value] = conteo.get(resultado.value, 0) + 1
-        resumen = ", ".join(f"{k}: {v}" for k, v in sorted(conteo.items())) or "nothing selected"
+        hecho = ", ".join(f"{k}: {v}" for k, v in sorted(conteo.items())) or "nothing selected"
         nivel = (
             messages.SUCCESS
             if set(conteo) <= {ResultadoEntrega.ENVIADO.value}
             else messages.WARNING
         )
-        self.message_user(request, f"Delivery attempted: {resumen}.", nivel)
+        self.message_user(request, f"Delivery attempted: {hecho}.", nivel)
 
 
 @admin.register(Ajuste)

@@ -174,7 +174,7 @@ def _registrar_fallo(pago: Pago, error: str) -> ResultadoEntrega:
 
 
 @dataclass
-class ResumenEntrega:
+class ConteoEntrega:
     """What one sweep did, per outcome."""
 
     por_resultado: dict[str, int] = field(default_factory=dict)
@@ -191,12 +191,12 @@ class ResumenEntrega:
         return f"{self.total} Pagos attempted" + (f" ({partes})" if partes else "")
 
 
-def pagos_entregar_pendientes(*, limite: int = 100) -> ResumenEntrega:
+def pagos_entregar_pendientes(*, limite: int = 100) -> ConteoEntrega:
     """The safety-net sweep: one delivery attempt for each due `pendiente` Pago (up to
     `limite`, oldest due first). Safe to run beside the fast-path task and other sweeps."""
-    resumen = ResumenEntrega()
+    conteo = ConteoEntrega()
     if not settings.PAGOS_URL:
-        return resumen
+        return conteo
     for pago_id in pagos_por_enviar(limite=limite):
-        resumen.contar(pago_entregar(pago_id=pago_id))
-    return resumen
+        conteo.contar(pago_entregar(pago_id=pago_id))
+    return conteo

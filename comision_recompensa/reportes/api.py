@@ -147,7 +147,7 @@ class ResumenView(APIView):
     )
     def get(self, request: Request) -> Response:
         filtros = _filtros(request, FiltrosReporteSerializer)
-        datos = reportes.resumen(alcance=alcance_de(request.user), **filtros)
+        datos = reportes.totales(alcance=alcance_de(request.user), **filtros)
         return Response(a_json({"filtros": _eco_filtros(filtros), **datos}))
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from alpespartners.alcance import Alcance
 from comision_recompensa.models import Comision, Pago, Recompensa
-from comision_recompensa.reportes.selectors import (
+from comision_recompensa.reportes.consultas import (
     creditos_reporte,
     eventos_reporte,
     pagos_reporte,
@@ -65,7 +65,7 @@ COLUMNAS_COMISIONES: Columnas = [
     ("evento_ocurrido_en", "evento__ocurrido_en"),
     ("marca_id", "evento__marca_id"),
     ("publicacion_id", "evento__publicacion_id"),
-    ("credito", "credito"),
+    ("credito", "participacion"),  # the share keeps its published name
     ("monto", "monto"),
     ("moneda", "moneda"),
     ("estado", "estado"),
@@ -163,7 +163,7 @@ def exportacion_queryset(
 ) -> tuple[QuerySet[Any], Columnas]:
     """The scoped, filtered and ordered rows of one export and its columns.
 
-    Scope and filters are the reports' (selectors.reportes): eventos and credits by the event's
+    Scope and filters are the reports' (`consultas.py`): eventos and credits by the event's
     marca/socio/ocurrido_en; pagos by socio and creado_en (a Pago spans brands: `marca` does not
     apply and brand users export none)."""
     filtros: dict[str, Any] = {"socio_id": socio_id, "desde": desde, "hasta": hasta}

@@ -2,7 +2,7 @@
 
 Reports over a million events cannot scan them per request, so each UTC day before today is
 summarised once into a few rows per (socio, marca, tipo) and reports read those; today, and any
-day not (or no longer) summarised, is read live from the events (see `selectors.reportes`), so
+day not (or no longer) summarised, is read live from the events (see `consultas.py`), so
 the figures stay exact.
 
 - `resumen_refrescar` rebuilds whole days: every past day not yet summarised (the first run
@@ -44,7 +44,7 @@ from comision_recompensa.models import (
     ResumenDiario,
     ResumenDinero,
 )
-from comision_recompensa.reportes.selectors import filas_diarias, inicio_dia
+from comision_recompensa.reportes.consultas import filas_diarias, inicio_dia
 from eventos_medios.models import Evento
 
 VENTANA_DIAS_POR_DEFECTO = 2

@@ -25,13 +25,9 @@ Scope (PRODUCT.md §6): staff see everything; a brand user sees its marcas' even
 credits on them; a partner sees only events and credits of its own (its statement). A user
 with both links sees the union; a user with none sees zeros.
 
-Event counts of whole UTC days before today come from the daily rollup (`ResumenDiario`, only
-for days whose `DiaResumido` row says it is current; see `services.resumen`); today, partial
-days at the edges of the period and days not summarised are counted live from the events, by
-the same grouping, so both paths give the same numbers. Live queries lean on the denormalised
-`Evento.socio` / `Evento.marca` and the indexes `evento_socio_fecha_idx`,
-`evento_marca_fecha_idx`, `evento_pub_fecha_idx` and `evento_fecha_idx`; credits (not rolled up:
-their estado changes for weeks) join their event only when a marca or period filter needs it.
+Event and money counts of whole UTC days before today come from the daily rollup; today,
+partial days at the edges of the period and days not summarised are counted live, by the same
+grouping, so both paths give the same numbers (`consultas.py`).
 """
 
 from __future__ import annotations
@@ -40,49 +36,27 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import connection
-from django.db.models import (
-    CharField,
-    Count,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import (
-    Coalesce,
-    Collate,
-    NullIf,
-    TruncDate,
-    TruncDay,
-    TruncMonth,
-    TruncWeek,
-)
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWeek
 
-from alpespartners import alcance as acceso
 from alpespartners.alcance import Alcance
-from comision_recompensa.models import (
-    Comision,
-    DiaResumido,
-    EstadoCredito,
-    EstadoPago,
-    Pago,
-    Recompensa,
-    ResumenDiario,
-    ResumenDinero,
+from comision_recompensa.models import Comision, EstadoCredito, EstadoPago, Recompensa
+from comision_recompensa.reportes.consultas import (
+    DESCARTADO,
+    como_fecha,
+    creditos_reporte,
+    eventos_reporte,
+    filas_dinero,
+    filas_eventos,
+    pagos_reporte,
+    suma_unicos,
+    unicos,
 )
-from eventos_medios.models import (
-    TIPOS_CONVERSION,
-    EstadoAtribucion,
-    Evento,
-    Publicacion,
-    Socio,
-    TipoEvento,
-)
+from eventos_medios.models import TIPOS_CONVERSION, Evento, Publicacion, Socio, TipoEvento
 from eventos_medios.selectors import publicaciones_visibles
 
 Intervalo = Literal["dia", "semana", "mes"]
@@ -93,304 +67,7 @@ CERO = Decimal("0.00")
 MUESTRA_LATENCIA = 2_000
 TOP_N = 10
 
-_DESCARTADO = Q(estado_atribucion=EstadoAtribucion.DESCARTADO)
 _TRUNC = {"dia": TruncDay, "semana": TruncWeek, "mes": TruncMonth}
-
-# Clicks that name neither a visitor nor an IP hash: each is its own unique visitor.
-_CLICK_ANONIMO = Q(visitante_id="", ip_hash="")
-
-
-def clave_visitante() -> Any:
-    """The visitor behind a click: visitante_id, else ip_hash (NULL when neither).
-
-    Compared with the "C" collation on PostgreSQL: byte order is all DISTINCT needs and is
-    several times cheaper than a linguistic collation."""
-    clave = Coalesce(
-        NullIf(F("visitante_id"), Value("")),
-        NullIf(F("ip_hash"), Value("")),
-        output_field=CharField(),
-    )
-    return Collate(clave, "C") if connection.vendor == "postgresql" else clave
-
-
-def _unicos(filtro: Q) -> dict[str, Any]:
-    """Aggregates whose sum is the unique visitors among the rows matching `filtro`."""
-    return {
-        "_unicos_con_clave": Count(clave_visitante(), distinct=True, filter=filtro),
-        "_unicos_anonimos": Count("tipo", filter=filtro & _CLICK_ANONIMO),
-    }
-
-
-def _suma_unicos(fila: dict[str, Any]) -> int:
-    return int(fila["_unicos_con_clave"] or 0) + int(fila["_unicos_anonimos"] or 0)
-
-
-# --- Scoped base querysets ----------------------------------------------------------------------
-
-
-def eventos_reporte(
-    *,
-    alcance: Alcance,
-    marca_id: uuid.UUID | None = None,
-    socio_id: uuid.UUID | None = None,
-    desde: dt.datetime | None = None,
-    hasta: dt.datetime | None = None,
-) -> QuerySet[Evento]:
-    """Events visible to `alcance` within the filters, unordered (ready to aggregate)."""
-    qs = acceso.filtrar(Evento.objects.all(), acceso.q_eventos(alcance))
-    if marca_id is not None:
-        qs = qs.filter(marca_id=marca_id)
-    if socio_id is not None:
-        qs = qs.filter(socio_id=socio_id)
-    if desde is not None:
-        qs = qs.filter(ocurrido_en__gte=desde)
-    if hasta is not None:
-        qs = qs.filter(ocurrido_en__lt=hasta)
-    return qs.order_by()
-
-
-def creditos_reporte(
-    modelo: type[Comision] | type[Recompensa],
-    *,
-    alcance: Alcance,
-    marca_id: uuid.UUID | None = None,
-    socio_id: uuid.UUID | None = None,
-    desde: dt.datetime | None = None,
-    hasta: dt.datetime | None = None,
-) -> QuerySet[Any]:
-    """Comisiones or recompensas visible to `alcance`, filtered by their event's marca/date."""
-    qs: QuerySet[Any] = acceso.filtrar(modelo.objects.all(), acceso.q_creditos(alcance))
-    if marca_id is not None:
-        qs = qs.filter(evento__marca_id=marca_id)
-    if socio_id is not None:
-        qs = qs.filter(socio_id=socio_id)
-    if desde is not None:
-        qs = qs.filter(evento__ocurrido_en__gte=desde)
-    if hasta is not None:
-        qs = qs.filter(evento__ocurrido_en__lt=hasta)
-    return qs.order_by()
-
-
-def pagos_reporte(
-    *,
-    alcance: Alcance,
-    socio_id: uuid.UUID | None = None,
-    desde: dt.datetime | None = None,
-    hasta: dt.datetime | None = None,
-) -> QuerySet[Pago]:
-    """Pagos visible to `alcance`: staff all, a partner its own. A Pago is per partner and spans
-    brands, so brand users see none. The period bounds `creado_en`."""
-    qs = acceso.filtrar(Pago.objects.all(), acceso.q_pagos(alcance))
-    if socio_id is not None:
-        qs = qs.filter(socio_id=socio_id)
-    if desde is not None:
-        qs = qs.filter(creado_en__gte=desde)
-    if hasta is not None:
-        qs = qs.filter(creado_en__lt=hasta)
-    return qs.order_by()
-
-
-# --- Building blocks ------------------------------------------------------------------------------
-
-
-def inicio_dia(dia: dt.date) -> dt.datetime:
-    """Midnight UTC starting `dia`."""
-    return dt.datetime.combine(dia, dt.time.min, tzinfo=dt.UTC)
-
-
-def filas_diarias(eventos: QuerySet[Evento]) -> list[dict[str, Any]]:
-    """Per (UTC day, socio, marca, tipo) of `eventos`: live events, discarded events and, for
-    clicks, unique visitors (per that day, socio and marca). The grain of `ResumenDiario`: the
-    refresh stores these rows and reports compute them live for days not summarised, so both
-    paths count alike. One aggregate query."""
-    vivo = ~_DESCARTADO
-    filas = (
-        eventos.order_by()
-        .annotate(dia=TruncDate("ocurrido_en", tzinfo=dt.UTC))
-        .values("dia", "socio_id", "marca_id", "tipo")
-        .annotate(
-            eventos=Count("tipo", filter=vivo),
-            descartados=Count("tipo", filter=_DESCARTADO),
-            **_unicos(Q(tipo=TipoEvento.CLICK) & vivo),
-        )
-    )
-    return [
-        {
-            "dia": _como_fecha(f["dia"]),
-            "socio_id": f["socio_id"],
-            "marca_id": f["marca_id"],
-            "tipo": f["tipo"],
-            "eventos": int(f["eventos"] or 0),
-            "descartados": int(f["descartados"] or 0),
-            "clicks_unicos": _suma_unicos(dict(f)),
-        }
-        for f in filas
-    ]
-
-
-def _hoy() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-def _dias_resumidos(desde: dt.datetime | None, hasta: dt.datetime | None) -> list[dt.date]:
-    """Summarised days (before today) lying wholly inside [desde, hasta), ascending."""
-    qs = DiaResumido.objects.filter(refrescado_en__isnull=False, dia__lt=_hoy())
-    if desde is not None:
-        primero = desde.astimezone(dt.UTC).date()
-        if inicio_dia(primero) < desde:
-            primero += dt.timedelta(days=1)
-        qs = qs.filter(dia__gte=primero)
-    if hasta is not None:
-        qs = qs.filter(dia__lt=hasta.astimezone(dt.UTC).date())
-    return sorted(qs.values_list("dia", flat=True))
-
-
-def _rachas(dias: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Runs of consecutive days as (first, last)."""
-    rachas: list[tuple[dt.date, dt.date]] = []
-    for dia in dias:
-        if rachas and rachas[-1][1] + dt.timedelta(days=1) == dia:
-            rachas[-1] = (rachas[-1][0], dia)
-        else:
-            rachas.append((dia, dia))
-    return rachas
-
-
-def _tramos_vivos(
-    desde: dt.datetime | None, hasta: dt.datetime | None, rachas: list[tuple[dt.date, dt.date]]
-) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
-    """The parts of [desde, hasta) outside the summarised runs (None: unbounded)."""
-    tramos: list[tuple[dt.datetime | None, dt.datetime | None]] = []
-    cursor = desde
-    for primero, ultimo in rachas:
-        inicio = inicio_dia(primero)
-        if cursor is None or cursor < inicio:
-            tramos.append((cursor, inicio))
-        cursor = inicio_dia(ultimo) + dt.timedelta(days=1)
-    if cursor is None or hasta is None or cursor < hasta:
-        tramos.append((cursor, hasta))
-    return tramos
-
-
-def filas_eventos(
-    *,
-    alcance: Alcance,
-    marca_id: uuid.UUID | None = None,
-    socio_id: uuid.UUID | None = None,
-    desde: dt.datetime | None = None,
-    hasta: dt.datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Rows (dia, tipo, eventos, descartados, clicks_unicos) adding up to the events visible to
-    `alcance` in the period: summarised days from the rollup (one query), the rest live (one
-    query per stretch not summarised — usually just today). Several rows may share a
-    (dia, tipo): callers add them up."""
-    rachas = _rachas(_dias_resumidos(desde, hasta))
-    filas: list[dict[str, Any]] = []
-    if rachas:
-        # The rollup rows carry the events' marca and socio: the events' filter applies.
-        qs = acceso.filtrar(ResumenDiario.objects.all(), acceso.q_eventos(alcance))
-        if marca_id is not None:
-            qs = qs.filter(marca_id=marca_id)
-        if socio_id is not None:
-            qs = qs.filter(socio_id=socio_id)
-        en_rachas = Q(pk__in=[])
-        for primero, ultimo in rachas:
-            en_rachas |= Q(dia__gte=primero, dia__lte=ultimo)
-        resumidas = (
-            qs.filter(en_rachas)
-            .order_by()
-            .values("dia", "tipo")
-            .annotate(
-                eventos=Sum("eventos"),
-                descartados=Sum("descartados"),
-                clicks_unicos=Sum("clicks_unicos"),
-            )
-        )
-        filas.extend(dict(f) for f in resumidas)
-    for inicio, fin in _tramos_vivos(desde, hasta, rachas):
-        eventos = eventos_reporte(
-            alcance=alcance, marca_id=marca_id, socio_id=socio_id, desde=inicio, hasta=fin
-        )
-        filas += filas_diarias(eventos)
-    return filas
-
-
-# Fields of a credit row as the rollup names them → as the live credit query reaches them.
-_CAMPOS_CREDITO = {
-    "estado": "estado",
-    "moneda": "moneda",
-    "socio_id": "socio_id",
-    "marca_id": "evento__marca_id",
-    "publicacion_id": "evento__publicacion_id",
-}
-_CLASE = {Comision: ResumenDinero.Clase.COMISION, Recompensa: ResumenDinero.Clase.RECOMPENSA}
-
-
-# Slack of the `creado_en` bound of live credit queries (see `_acotar_creado_en`).
-HOLGURA_CREDITO = dt.timedelta(days=1)
-
-
-def _acotar_creado_en(creditos: QuerySet[Any], inicio: dt.datetime) -> QuerySet[Any]:
-    """Add the redundant bounds `estado IN (all) AND creado_en >= inicio − HOLGURA_CREDITO`.
-
-    A credit is created by attribution after its event is stored, and ingestion refuses an
-    `ocurrido_en` more than 5 minutes ahead, so a credit of an event occurring from `inicio` on
-    was created after `inicio − 1 day`: the result does not change. The bounds let PostgreSQL
-    read a short stretch (today) through `*_socio_idx (socio, estado, creado_en)` or
-    `*_estado_idx (estado, creado_en)` instead of hash-joining every credit of the partner."""
-    return creditos.filter(estado__in=EstadoCredito.values, creado_en__gte=inicio - HOLGURA_CREDITO)
-
-
-def filas_dinero(
-    modelo: type[Comision] | type[Recompensa],
-    *,
-    alcance: Alcance,
-    campos: tuple[str, ...],
-    marca_id: uuid.UUID | None = None,
-    socio_id: uuid.UUID | None = None,
-    desde: dt.datetime | None = None,
-    hasta: dt.datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Rows (`campos`…, cantidad, monto) adding up to the comisiones or recompensas visible to
-    `alcance` whose event falls in the period: summarised days from `ResumenDinero`, the rest
-    live (see `filas_eventos`). `campos` ⊆ estado, moneda, socio_id, marca_id, publicacion_id.
-    Several rows may share the same `campos`: callers add them up."""
-    rachas = _rachas(_dias_resumidos(desde, hasta))
-    filas: list[dict[str, Any]] = []
-    if rachas:
-        qs = acceso.filtrar(
-            ResumenDinero.objects.filter(clase=_CLASE[modelo]), acceso.q_eventos(alcance)
-        )
-        if marca_id is not None:
-            qs = qs.filter(marca_id=marca_id)
-        if socio_id is not None:
-            qs = qs.filter(socio_id=socio_id)
-        en_rachas = Q(pk__in=[])
-        for primero, ultimo in rachas:
-            en_rachas |= Q(dia__gte=primero, dia__lte=ultimo)
-        filas += (
-            qs.filter(en_rachas)
-            .order_by()
-            .values(*campos)
-            .annotate(cantidad=Sum("cantidad"), monto=Sum("monto"))
-        )
-    for inicio, fin in _tramos_vivos(desde, hasta, rachas):
-        creditos = creditos_reporte(
-            modelo, alcance=alcance, marca_id=marca_id, socio_id=socio_id, desde=inicio, hasta=fin
-        )
-        if inicio is not None:
-            creditos = _acotar_creado_en(creditos, inicio)
-        for fila in creditos.values(*(_CAMPOS_CREDITO[c] for c in campos)).annotate(
-            cantidad=Count("id"), monto=Sum("monto")
-        ):
-            filas.append(
-                {
-                    **{c: fila[_CAMPOS_CREDITO[c]] for c in campos},
-                    "cantidad": fila["cantidad"],
-                    "monto": fila["monto"],
-                }
-            )
-    return filas
 
 
 def _conteos_por_tipo(filas: Iterable[dict[str, Any]]) -> tuple[dict[str, int], int, int]:
@@ -404,7 +81,7 @@ def _conteos_por_tipo(filas: Iterable[dict[str, Any]]) -> tuple[dict[str, int], 
     return conteos, descartados, unicos
 
 
-def _resumen_creditos(filas: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def _totales_creditos(filas: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Count per estado and amount per currency and estado, from `filas_dinero` rows grouped
     by (estado, moneda)."""
     cantidad = dict.fromkeys(EstadoCredito.values, 0)
@@ -432,10 +109,6 @@ def _tasa(numerador: int, denominador: int) -> float | None:
     return round(numerador / denominador, 4) if denominador else None
 
 
-def _como_fecha(valor: dt.datetime | dt.date) -> dt.date:
-    return valor.date() if isinstance(valor, dt.datetime) else valor
-
-
 def _inicio_periodo(fecha: dt.date, intervalo: str) -> dt.date:
     if intervalo == "semana":
         return fecha - dt.timedelta(days=fecha.weekday())
@@ -454,7 +127,7 @@ def _siguiente_periodo(fecha: dt.date, intervalo: str) -> dt.date:
 
 def periodos(*, intervalo: str, desde: dt.datetime, hasta: dt.datetime) -> list[dt.date]:
     """Every period start from the one holding `desde` up to (excluding) `hasta`."""
-    fecha = _inicio_periodo(_como_fecha(desde), intervalo)
+    fecha = _inicio_periodo(como_fecha(desde), intervalo)
     resultado: list[dt.date] = []
     while dt.datetime.combine(fecha, dt.time.min, tzinfo=dt.UTC) < hasta:
         resultado.append(fecha)
@@ -465,7 +138,7 @@ def periodos(*, intervalo: str, desde: dt.datetime, hasta: dt.datetime) -> list[
 # --- Reports --------------------------------------------------------------------------------------
 
 
-def resumen(
+def totales(
     *,
     alcance: Alcance,
     marca_id: uuid.UUID | None = None,
@@ -486,10 +159,10 @@ def resumen(
     conteos, descartados, unicos = _conteos_por_tipo(filas_eventos(alcance=alcance, **filtros))
     conversiones = sum(conteos[t] for t in TIPOS_CONVERSION)
     por_estado = ("estado", "moneda")
-    comisiones = _resumen_creditos(
+    comisiones = _totales_creditos(
         filas_dinero(Comision, alcance=alcance, campos=por_estado, **filtros)
     )
-    recompensas = _resumen_creditos(
+    recompensas = _totales_creditos(
         filas_dinero(Recompensa, alcance=alcance, campos=por_estado, **filtros)
     )
     return {
@@ -526,50 +199,49 @@ def serie(
         "desde": desde,
         "hasta": hasta,
     }
-
     puntos: dict[dt.date, dict[str, Any]] = {}
-
-    def punto(fecha: dt.date) -> dict[str, Any]:
-        if fecha not in puntos:
-            puntos[fecha] = {
-                "periodo": fecha,
-                "eventos": dict.fromkeys(TipoEvento.values, 0),
-                "conversiones": 0,
-                "ganancias": {},
-            }
-        return puntos[fecha]
-
     if desde is not None and hasta is not None:
         for fecha in periodos(intervalo=intervalo, desde=desde, hasta=hasta):
-            punto(fecha)
-
+            _punto(puntos, fecha)
     eventos = (
         eventos_reporte(alcance=alcance, **filtros)
-        .exclude(_DESCARTADO)
+        .exclude(DESCARTADO)
         .annotate(periodo=trunc("ocurrido_en"))
         .values("periodo", "tipo")
         .annotate(n=Count("tipo"))
     )
     for fila in eventos:
-        p = punto(_como_fecha(fila["periodo"]))
+        p = _punto(puntos, como_fecha(fila["periodo"]))
         p["eventos"][fila["tipo"]] = fila["n"]
         if fila["tipo"] in TIPOS_CONVERSION:
             p["conversiones"] += fila["n"]
-
     for modelo in (Comision, Recompensa):
-        creditos = (
-            creditos_reporte(modelo, alcance=alcance, **filtros)
-            .exclude(estado=EstadoCredito.REVERTIDA)
-            .exclude(moneda="")
+        for fila in (
+            _ganado(creditos_reporte(modelo, alcance=alcance, **filtros))
             .annotate(periodo=trunc("evento__ocurrido_en"))
             .values("periodo", "moneda")
             .annotate(total=Sum("monto"))
-        )
-        for fila in creditos:
-            ganancias = punto(_como_fecha(fila["periodo"]))["ganancias"]
+        ):
+            ganancias = _punto(puntos, como_fecha(fila["periodo"]))["ganancias"]
             ganancias[fila["moneda"]] = ganancias.get(fila["moneda"], CERO) + fila["total"]
-
     return [puntos[f] for f in sorted(puntos)]
+
+
+def _punto(puntos: dict[dt.date, dict[str, Any]], fecha: dt.date) -> dict[str, Any]:
+    """The series point of the period starting `fecha` (created with zeros)."""
+    if fecha not in puntos:
+        puntos[fecha] = {
+            "periodo": fecha,
+            "eventos": dict.fromkeys(TipoEvento.values, 0),
+            "conversiones": 0,
+            "ganancias": {},
+        }
+    return puntos[fecha]
+
+
+def _ganado(creditos: QuerySet[Any]) -> QuerySet[Any]:
+    """Credits that are money: not reversed, with a currency (see the module docstring)."""
+    return creditos.exclude(estado=EstadoCredito.REVERTIDA).exclude(moneda="")
 
 
 def publicaciones_reporte(
@@ -612,62 +284,67 @@ def rendimiento_publicaciones(
         "desde": desde,
         "hasta": hasta,
     }
+    metricas = _metricas_publicaciones(alcance, ids, filtros) if ids else {}
+    ganancias = _ganancias_publicaciones(alcance, ids, filtros) if ids else {}
+    vacias = {"clicks": 0, "clicks_unicos": 0, "conversiones": 0}
+    return [
+        {
+            "publicacion_id": pub.id,
+            "codigo": pub.codigo,
+            "titulo": pub.titulo,
+            "marca_id": pub.marca_id,
+            "socio_id": pub.medio.socio_id,
+            **{k: metricas.get(pub.id, vacias)[k] for k in vacias},
+            "ganancias": dict(ganancias.get(pub.id, {})),
+        }
+        for pub in lista
+    ]
 
+
+def _metricas_publicaciones(
+    alcance: Alcance, ids: list[uuid.UUID], filtros: dict[str, Any]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Clicks, conversions and unique clicks (per day, added up over the period) by
+    publicacion."""
+    filas = (
+        eventos_reporte(alcance=alcance, **filtros)
+        .filter(publicacion_id__in=ids)
+        .exclude(DESCARTADO)
+        .annotate(dia=TruncDate("ocurrido_en", tzinfo=dt.UTC))
+        .values("publicacion_id", "dia")
+        .annotate(
+            clicks=Count("tipo", filter=Q(tipo=TipoEvento.CLICK)),
+            conversiones=Count("tipo", filter=Q(tipo__in=TIPOS_CONVERSION)),
+            **unicos(Q(tipo=TipoEvento.CLICK)),
+        )
+    )
     metricas: dict[uuid.UUID, dict[str, Any]] = {}
-    if ids:
-        filas = (
-            eventos_reporte(alcance=alcance, **filtros)
-            .filter(publicacion_id__in=ids)
-            .exclude(_DESCARTADO)
-            .annotate(dia=TruncDate("ocurrido_en", tzinfo=dt.UTC))
-            .values("publicacion_id", "dia")
-            .annotate(
-                clicks=Count("tipo", filter=Q(tipo=TipoEvento.CLICK)),
-                conversiones=Count("tipo", filter=Q(tipo__in=TIPOS_CONVERSION)),
-                **_unicos(Q(tipo=TipoEvento.CLICK)),
-            )
+    for f in filas:
+        m = metricas.setdefault(
+            f["publicacion_id"], {"clicks": 0, "conversiones": 0, "clicks_unicos": 0}
         )
-        # Unique clicks per day (module docstring), added up over the period.
-        for f in filas:
-            m = metricas.setdefault(
-                f["publicacion_id"], {"clicks": 0, "conversiones": 0, "clicks_unicos": 0}
-            )
-            m["clicks"] += f["clicks"]
-            m["conversiones"] += f["conversiones"]
-            m["clicks_unicos"] += _suma_unicos(dict(f))
+        m["clicks"] += f["clicks"]
+        m["conversiones"] += f["conversiones"]
+        m["clicks_unicos"] += suma_unicos(dict(f))
+    return metricas
 
+
+def _ganancias_publicaciones(
+    alcance: Alcance, ids: list[uuid.UUID], filtros: dict[str, Any]
+) -> dict[uuid.UUID, dict[str, Decimal]]:
+    """Earnings per currency by publicacion (comisiones and recompensas)."""
     ganancias: dict[uuid.UUID, dict[str, Decimal]] = defaultdict(dict)
-    if ids:
-        for modelo in (Comision, Recompensa):
-            creditos = (
-                creditos_reporte(modelo, alcance=alcance, **filtros)
-                .filter(evento__publicacion_id__in=ids)
-                .exclude(estado=EstadoCredito.REVERTIDA)
-                .exclude(moneda="")
-                .values("evento__publicacion_id", "moneda")
-                .annotate(total=Sum("monto"))
-            )
-            for fila in creditos:
-                g = ganancias[fila["evento__publicacion_id"]]
-                g[fila["moneda"]] = g.get(fila["moneda"], CERO) + fila["total"]
-
-    resultado = []
-    for pub in lista:
-        m = metricas.get(pub.id, {})
-        resultado.append(
-            {
-                "publicacion_id": pub.id,
-                "codigo": pub.codigo,
-                "titulo": pub.titulo,
-                "marca_id": pub.marca_id,
-                "socio_id": pub.medio.socio_id,
-                "clicks": m.get("clicks", 0),
-                "clicks_unicos": m.get("clicks_unicos", 0),
-                "conversiones": m.get("conversiones", 0),
-                "ganancias": dict(ganancias.get(pub.id, {})),
-            }
+    for modelo in (Comision, Recompensa):
+        creditos = (
+            _ganado(creditos_reporte(modelo, alcance=alcance, **filtros))
+            .filter(evento__publicacion_id__in=ids)
+            .values("evento__publicacion_id", "moneda")
+            .annotate(total=Sum("monto"))
         )
-    return resultado
+        for fila in creditos:
+            g = ganancias[fila["evento__publicacion_id"]]
+            g[fila["moneda"]] = g.get(fila["moneda"], CERO) + fila["total"]
+    return ganancias
 
 
 def _latencia_atribucion(eventos: QuerySet[Evento]) -> dict[str, Any]:
@@ -709,28 +386,73 @@ def tablero(
     click → lead → venta funnel, credits by estado, top partners and publicaciones by money,
     attribution lag percentiles and Pagos by estado."""
     filtros: dict[str, Any] = {"marca_id": marca_id, "desde": desde, "hasta": hasta}
-    eventos = eventos_reporte(alcance=alcance, **filtros)
-
     dias = periodos(intervalo="dia", desde=desde, hasta=hasta)
+    por_dia, eventos_totales = _eventos_por_dia(alcance, filtros, dias)
+    dinero = _dinero_tablero(alcance, filtros)
+    pagos = dict.fromkeys(EstadoPago.values, 0)
+    for estado, n in pagos_reporte(alcance=alcance).values_list("estado").annotate(n=Count("id")):
+        pagos[estado] = n
+    return {
+        "desde": desde,
+        "hasta": hasta,
+        "dias": dias,
+        "eventos_por_dia": por_dia,
+        "eventos_totales": eventos_totales,
+        "embudo": _embudo(eventos_totales),
+        "creditos": dinero.creditos,
+        "top_socios": _top_socios(dinero.por_socio),
+        "top_publicaciones": _top_publicaciones(dinero.por_publicacion),
+        "latencia_atribucion": _latencia_atribucion(eventos_reporte(alcance=alcance, **filtros)),
+        "pagos": pagos,
+    }
+
+
+def _eventos_por_dia(
+    alcance: Alcance, filtros: dict[str, Any], dias: list[dt.date]
+) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """Live events per day of `dias` by tipo, and their totals by tipo."""
     indice = {d: i for i, d in enumerate(dias)}
     por_tipo = {t: [0] * len(dias) for t in TipoEvento.values}
-    totales = dict.fromkeys(TipoEvento.values, 0)
+    totales_tipo = dict.fromkeys(TipoEvento.values, 0)
     for fila in filas_eventos(alcance=alcance, **filtros):
         n = int(fila["eventos"] or 0)
-        i = indice.get(_como_fecha(fila["dia"]))
+        i = indice.get(como_fecha(fila["dia"]))
         if i is not None:
             por_tipo[fila["tipo"]][i] += n
-        totales[fila["tipo"]] += n
+        totales_tipo[fila["tipo"]] += n
+    return por_tipo, totales_tipo
 
-    clicks, leads, ventas = (
-        totales[TipoEvento.CLICK],
-        totales[TipoEvento.LEAD],
-        totales[TipoEvento.VENTA],
+
+def _embudo(totales_tipo: dict[str, int]) -> dict[str, Any]:
+    clicks = totales_tipo[TipoEvento.CLICK]
+    leads = totales_tipo[TipoEvento.LEAD]
+    ventas = totales_tipo[TipoEvento.VENTA]
+    return {
+        "click": clicks,
+        "lead": leads,
+        "venta": ventas,
+        "tasa_click_lead": _tasa(leads, clicks),
+        "tasa_lead_venta": _tasa(ventas, leads),
+        "tasa_click_venta": _tasa(ventas, clicks),
+    }
+
+
+@dataclass
+class _DineroTablero:
+    """Credits by estado per kind, and money (not reversed, with a currency) per
+    (socio, moneda) and (publicacion, moneda) for the rankings."""
+
+    creditos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    por_socio: dict[tuple[Any, str], Decimal] = field(
+        default_factory=lambda: defaultdict(lambda: CERO)
+    )
+    por_publicacion: dict[tuple[Any, str], Decimal] = field(
+        default_factory=lambda: defaultdict(lambda: CERO)
     )
 
-    creditos: dict[str, dict[str, Any]] = {}
-    top_socios: dict[tuple[Any, str], Decimal] = defaultdict(lambda: CERO)
-    top_pubs: dict[tuple[Any, str], Decimal] = defaultdict(lambda: CERO)
+
+def _dinero_tablero(alcance: Alcance, filtros: dict[str, Any]) -> _DineroTablero:
+    dinero = _DineroTablero()
     for nombre, modelo in (("comisiones", Comision), ("recompensas", Recompensa)):
         filas = filas_dinero(
             modelo,
@@ -738,77 +460,55 @@ def tablero(
             campos=("estado", "moneda", "socio_id", "publicacion_id"),
             **filtros,
         )
-        creditos[nombre] = _resumen_creditos(filas)
+        dinero.creditos[nombre] = _totales_creditos(filas)
         # Money rankings: reverted credits and credits without a currency are worth nothing.
         for fila in filas:
             if fila["estado"] == EstadoCredito.REVERTIDA or not fila["moneda"]:
                 continue
-            top_socios[(fila["socio_id"], fila["moneda"])] += fila["monto"] or CERO
+            dinero.por_socio[(fila["socio_id"], fila["moneda"])] += fila["monto"] or CERO
             if fila["publicacion_id"] is not None:
-                top_pubs[(fila["publicacion_id"], fila["moneda"])] += fila["monto"] or CERO
+                clave = (fila["publicacion_id"], fila["moneda"])
+                dinero.por_publicacion[clave] += fila["monto"] or CERO
+    return dinero
 
-    nombres_socios = dict(
-        Socio.objects.filter(id__in={k[0] for k in top_socios}).values_list("id", "nombre")
-    )
+
+def _primeros(montos: dict[tuple[Any, str], Decimal]) -> list[tuple[tuple[Any, str], Decimal]]:
+    return sorted(montos.items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
+
+
+def _top_socios(montos: dict[tuple[Any, str], Decimal]) -> list[dict[str, Any]]:
+    nombres = dict(Socio.objects.filter(id__in={k[0] for k in montos}).values_list("id", "nombre"))
+    return [
+        {"socio_id": s, "nombre": nombres.get(s, str(s)), "moneda": m, "monto": t}
+        for (s, m), t in _primeros(montos)
+    ]
+
+
+def _top_publicaciones(montos: dict[tuple[Any, str], Decimal]) -> list[dict[str, Any]]:
     pubs = {
         p.id: p
-        for p in Publicacion.objects.filter(id__in={k[0] for k in top_pubs}).only(
+        for p in Publicacion.objects.filter(id__in={k[0] for k in montos}).only(
             "id", "codigo", "titulo"
         )
     }
-
-    pagos = dict.fromkeys(EstadoPago.values, 0)
-    for estado, n in pagos_reporte(alcance=alcance).values_list("estado").annotate(n=Count("id")):
-        pagos[estado] = n
-
-    return {
-        "desde": desde,
-        "hasta": hasta,
-        "dias": dias,
-        "eventos_por_dia": por_tipo,
-        "eventos_totales": totales,
-        "embudo": {
-            "click": clicks,
-            "lead": leads,
-            "venta": ventas,
-            "tasa_click_lead": _tasa(leads, clicks),
-            "tasa_lead_venta": _tasa(ventas, leads),
-            "tasa_click_venta": _tasa(ventas, clicks),
-        },
-        "creditos": creditos,
-        "top_socios": [
-            {"socio_id": s, "nombre": nombres_socios.get(s, str(s)), "moneda": m, "monto": t}
-            for (s, m), t in sorted(top_socios.items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
-        ],
-        "top_publicaciones": [
-            {
-                "publicacion_id": p,
-                "etiqueta": str(pubs[p]) if p in pubs else str(p),
-                "codigo": pubs[p].codigo if p in pubs else "",
-                "moneda": m,
-                "monto": t,
-            }
-            for (p, m), t in sorted(top_pubs.items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
-        ],
-        "latencia_atribucion": _latencia_atribucion(eventos),
-        "pagos": pagos,
-    }
+    return [
+        {
+            "publicacion_id": p,
+            "etiqueta": str(pubs[p]) if p in pubs else str(p),
+            "codigo": pubs[p].codigo if p in pubs else "",
+            "moneda": m,
+            "monto": t,
+        }
+        for (p, m), t in _primeros(montos)
+    ]
 
 
 __all__ = [
     "INTERVALOS",
-    "clave_visitante",
-    "creditos_reporte",
-    "eventos_reporte",
-    "filas_diarias",
-    "filas_dinero",
-    "filas_eventos",
-    "inicio_dia",
-    "pagos_reporte",
     "periodos",
     "publicaciones_reporte",
     "rendimiento_publicaciones",
-    "resumen",
     "serie",
     "tablero",
+    "totales",
 ]

@@ -3,7 +3,7 @@
 Charts are server-side SVG drawn by pygal: no JavaScript, no static files, nothing fetched
 from a CDN, so the page works offline and in any browser, and a test can read the numbers in
 the markup. pygal's optional tooltip script is switched off (`js=[]`) because it would be
-loaded from the internet. Every number comes from `selectors.reportes.tablero` (aggregates in
+loaded from the internet. Every number comes from `reportes.selectors.tablero` (aggregates in
 the database).
 """
 

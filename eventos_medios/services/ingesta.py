@@ -28,6 +28,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -367,6 +368,97 @@ def marcas_conocidas_olvidar() -> None:
     _marcas_conocidas.clear()
 
 
+@dataclass
+class _Referencias:
+    """What the items of one request reference, loaded with one query per kind."""
+
+    marcas: set[uuid.UUID]
+    publicaciones: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]]
+    socios_por_codigo: dict[str, uuid.UUID]
+    clicks: dict[uuid.UUID, uuid.UUID | None]
+    # Clicks sent in the same batch may be followed by later items of the batch.
+    clicks_del_lote: dict[uuid.UUID, uuid.UUID | None]
+
+
+def _cargar_referencias(
+    validos: Sequence[dict[str, Any]], *, alcance: Alcance, un_solo_item: bool
+) -> _Referencias:
+    pub_ids = {it["publicacion_id"] for it in validos if it["publicacion_id"]}
+    codigos = {it["codigo_referido"] for it in validos if it["codigo_referido"]}
+    click_ids = {it["click_id"] for it in validos if it["click_id"]}
+    marca_ids = {it["marca_id"] for it in validos if it["marca_id"]}
+    refs = _Referencias(
+        marcas=set(marca_ids),
+        publicaciones={},
+        socios_por_codigo={},
+        clicks={},
+        clicks_del_lote={
+            it["id"]: it["marca_id"] for it in validos if it["id"] and it["tipo"] == "click"
+        },
+    )
+    if pub_ids:
+        refs.publicaciones = {
+            pid: (mid, sid)
+            for pid, mid, sid in Publicacion.objects.filter(id__in=pub_ids).values_list(
+                "id", "marca_id", "medio__socio_id"
+            )
+        }
+    if codigos:
+        refs.socios_por_codigo = dict(
+            Socio.objects.filter(codigo_referido__in=codigos).values_list("codigo_referido", "id")
+        )
+    if click_ids:
+        refs.clicks = dict(
+            Evento.objects.filter(id__in=click_ids, tipo=TipoEvento.CLICK).values_list(
+                "id", "marca_id"
+            )
+        )
+    if alcance.es_staff and marca_ids:
+        refs.marcas = _marcas_existentes(marca_ids, cacheable=un_solo_item)
+    return refs
+
+
+def _socio_referido(
+    it: dict[str, Any], refs: _Referencias, err: _Errores, *, legado: bool
+) -> uuid.UUID | None:
+    """The partner the item names through its publicacion and/or codigo_referido (they must
+    agree); a legacy item without marca takes the publicacion's."""
+    socio_id = None
+    if it["publicacion_id"] is not None:
+        pub = refs.publicaciones.get(it["publicacion_id"])
+        if pub is None:
+            err.add("publicacion", "Unknown publicacion.")
+        else:
+            pub_marca, socio_id = pub
+            if legado and it["marca_id"] is None:
+                it["marca_id"] = pub_marca
+            elif pub_marca != it["marca_id"]:
+                err.add("publicacion", "The publicacion does not belong to this marca.")
+    if it["codigo_referido"]:
+        socio_codigo = refs.socios_por_codigo.get(it["codigo_referido"])
+        if socio_codigo is None:
+            err.add("codigo_referido", "Unknown codigo_referido.")
+        elif socio_id is not None and socio_codigo != socio_id:
+            err.add("codigo_referido", "Belongs to another socio than the publicacion.")
+        else:
+            socio_id = socio_codigo
+    return socio_id
+
+
+def _comprobar_click(it: dict[str, Any], refs: _Referencias, err: _Errores) -> None:
+    if it["click_id"] is None:
+        return
+    if it["click_id"] in refs.clicks:
+        click_marca = refs.clicks[it["click_id"]]
+    elif it["click_id"] in refs.clicks_del_lote and it["click_id"] != it["id"]:
+        click_marca = refs.clicks_del_lote[it["click_id"]]
+    else:
+        click_marca = None
+        err.add("click_id", "Unknown click event.")
+    if click_marca is not None and click_marca != it["marca_id"]:
+        err.add("click_id", "The click belongs to another marca.")
+
+
 def _resolver_referencias(
     items: Sequence[dict[str, Any]],
     errores: dict[int, _Errores],
@@ -377,73 +469,15 @@ def _resolver_referencias(
     """Check marca/publicacion/codigo_referido/click_id with one query per kind for all items,
     fill `socio_id` (denormalised), and record errors per index."""
     validos = [(i, it) for i, it in enumerate(items) if it]
-    pub_ids = {it["publicacion_id"] for _, it in validos if it["publicacion_id"]}
-    codigos = {it["codigo_referido"] for _, it in validos if it["codigo_referido"]}
-    click_ids = {it["click_id"] for _, it in validos if it["click_id"]}
-    marca_ids = {it["marca_id"] for _, it in validos if it["marca_id"]}
-
-    publicaciones: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]] = {}
-    if pub_ids:
-        publicaciones = {
-            pid: (mid, sid)
-            for pid, mid, sid in Publicacion.objects.filter(id__in=pub_ids).values_list(
-                "id", "marca_id", "medio__socio_id"
-            )
-        }
-    socios_por_codigo: dict[str, uuid.UUID] = {}
-    if codigos:
-        socios_por_codigo = dict(
-            Socio.objects.filter(codigo_referido__in=codigos).values_list("codigo_referido", "id")
-        )
-    clicks: dict[uuid.UUID, uuid.UUID | None] = {}
-    if click_ids:
-        clicks = dict(
-            Evento.objects.filter(id__in=click_ids, tipo=TipoEvento.CLICK).values_list(
-                "id", "marca_id"
-            )
-        )
-    marcas_existentes: set[uuid.UUID] = set(marca_ids)
-    if alcance.es_staff and marca_ids:
-        marcas_existentes = _marcas_existentes(marca_ids, cacheable=len(items) == 1)
-    # Clicks sent in the same batch may be followed by later items of the batch.
-    clicks_del_lote = {
-        it["id"]: it["marca_id"] for _, it in validos if it["id"] and it["tipo"] == "click"
-    }
-
+    refs = _cargar_referencias(
+        [it for _, it in validos], alcance=alcance, un_solo_item=len(items) == 1
+    )
     for i, it in validos:
         err = errores.setdefault(i, _Errores())
-        if it["marca_id"] is not None and it["marca_id"] not in marcas_existentes:
+        if it["marca_id"] is not None and it["marca_id"] not in refs.marcas:
             err.add("marca", "Unknown marca, or not one you may send events for.")
-        socio_id = None
-        if it["publicacion_id"] is not None:
-            pub = publicaciones.get(it["publicacion_id"])
-            if pub is None:
-                err.add("publicacion", "Unknown publicacion.")
-            else:
-                pub_marca, socio_id = pub
-                if legado and it["marca_id"] is None:
-                    it["marca_id"] = pub_marca
-                elif pub_marca != it["marca_id"]:
-                    err.add("publicacion", "The publicacion does not belong to this marca.")
-        if it["codigo_referido"]:
-            socio_codigo = socios_por_codigo.get(it["codigo_referido"])
-            if socio_codigo is None:
-                err.add("codigo_referido", "Unknown codigo_referido.")
-            elif socio_id is not None and socio_codigo != socio_id:
-                err.add("codigo_referido", "Belongs to another socio than the publicacion.")
-            else:
-                socio_id = socio_codigo
-        if it["click_id"] is not None:
-            if it["click_id"] in clicks:
-                click_marca = clicks[it["click_id"]]
-            elif it["click_id"] in clicks_del_lote and it["click_id"] != it["id"]:
-                click_marca = clicks_del_lote[it["click_id"]]
-            else:
-                click_marca = None
-                err.add("click_id", "Unknown click event.")
-            if click_marca is not None and click_marca != it["marca_id"]:
-                err.add("click_id", "The click belongs to another marca.")
-        it["socio_id"] = socio_id
+        it["socio_id"] = _socio_referido(it, refs, err, legado=legado)
+        _comprobar_click(it, refs, err)
 
 
 # --- Writing (through the table's owner, eventos_medios.almacen) ---------------------------

@@ -400,6 +400,23 @@ def _decidir(
     )
 
 
+def _guardar(decision: _Decision, destino: DestinoPublicacion, **click: Any) -> None:
+    """Store the click (one committed INSERT); if that fails, give back the duplicate-rule claim
+    it took, so that the visitor's retry counts."""
+    try:
+        almacen.evento_click_insertar(
+            marca_id=destino.marca_id,
+            publicacion_id=destino.publicacion_id,
+            socio_id=destino.socio_id,
+            **click,
+        )
+    except Exception:
+        if decision.reclamo is not None:
+            regla, clave = decision.reclamo
+            regla.liberar(clave)
+        raise
+
+
 def _descarte_previo(*, es_head: bool, user_agent: str) -> str:
     """Why the click is discarded before any look-up (HEAD, bot), or ''."""
     if es_head:
@@ -444,24 +461,17 @@ def click_registrar(
         descarte = MotivoDescarte.DUPLICADO.value
     estado = EstadoAtribucion.DESCARTADO.value if descarte else EstadoAtribucion.PENDIENTE.value
     evento_id = uuid.uuid4()
-    try:
-        almacen.evento_click_insertar(
-            evento_id=evento_id,
-            momento=ahora,
-            marca_id=destino.marca_id,
-            publicacion_id=destino.publicacion_id,
-            socio_id=destino.socio_id,
-            visitante_id=visitante_id,
-            ip_hash=huella_ip,
-            user_agent=user_agent,
-            estado=estado,
-            motivo_descarte=descarte,
-        )
-    except Exception:
-        if decision.reclamo is not None:
-            regla, clave = decision.reclamo
-            regla.liberar(clave)  # so that a retry is counted
-        raise
+    _guardar(
+        decision,
+        destino,
+        evento_id=evento_id,
+        momento=ahora,
+        visitante_id=visitante_id,
+        ip_hash=huella_ip,
+        user_agent=user_agent,
+        estado=estado,
+        motivo_descarte=descarte,
+    )
     if not descarte:
         enviar_al_confirmar(eventos_registrados, sender=click_registrar, evento_ids=[evento_id])
     url = url_con_click(destino.url_destino, evento_id)

@@ -1,4 +1,6 @@
-"""A small payments component for tests and the demo (`manage.py pagos_simulado`).
+"""A development tool: a small stand-in payments component for tests, the demo and manual
+testing (`manage.py pagos_simulado`). It pays nobody; production points PAGOS_URL at the real
+payments component.
 
 It accepts `POST /` (any path) with an `Idempotency-Key` header and records every DISTINCT key
 it accepted; a request with a key it already accepted is answered 200 again without being

@@ -8,11 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from comision_recompensa.atribucion.services import (
-    calcular_atribucion,
-    eventos_atribuir,
-    eventos_pendientes_atribuir,
-)
+from comision_recompensa.atribucion.motor import calcular_atribucion
+from comision_recompensa.atribucion.services import eventos_atribuir, eventos_pendientes_atribuir
 from comision_recompensa.models import Comision, Recompensa
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
 from eventos_medios.models import EstadoAtribucion, MotivoDescarte, TipoEvento, TipoSocio
@@ -84,7 +81,7 @@ def test_publicacion_gana_a_los_touchpoints(marca):
     eventos_atribuir(evento_ids=[venta.id])
     creditos = creditos_de(venta)
     assert set(creditos) == {a.id}
-    assert creditos[a.id].credito == D(1)
+    assert creditos[a.id].participacion == D(1)
     assert creditos[a.id].monto == D("10.00")
     assert creditos[a.id].detalle_atribucion["metodo"] == "publicacion"
 
@@ -134,7 +131,11 @@ def test_visitante_lineal_reparte_entre_socios_y_los_centimos_suman(marca):
     resumen = eventos_atribuir(evento_ids=[venta.id])
     assert resumen.atribuidos == 1 and resumen.comisiones == 3
     creditos = creditos_de(venta)
-    assert [creditos[s.id].credito for s in socios] == [D("0.333334"), D("0.333333"), D("0.333333")]
+    assert [creditos[s.id].participacion for s in socios] == [
+        D("0.333334"),
+        D("0.333333"),
+        D("0.333333"),
+    ]
     assert [creditos[s.id].monto for s in socios] == [D("3.34"), D("3.33"), D("3.33")]
     assert sum(c.monto for c in creditos.values()) == D("10.00")
     venta.refresh_from_db()
@@ -249,7 +250,7 @@ def test_asociacion_vencida_o_futura_no_paga_pero_registra_el_credito(marca):
     venta = conversion(marca, publicacion=pub_a, socio=a)
     eventos_atribuir(evento_ids=[venta.id])
     c = creditos_de(venta)[a.id]
-    assert c.credito == D(1) and c.monto == D("0.00") and c.asociacion_id is None
+    assert c.participacion == D(1) and c.monto == D("0.00") and c.asociacion_id is None
     assert c.detalle_atribucion["motivo"] == "sin_asociacion_vigente"
     # A newer asociacion that starts later does not pay for the old event either.
     AsociacionFactory(marca=marca, socio=a, vigencia_inicio=(AHORA + dt.timedelta(days=1)).date())

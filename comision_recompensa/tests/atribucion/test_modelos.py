@@ -22,7 +22,7 @@ def tp(eid, socio, horas_antes, tipo="click"):
 
 
 def creditos(modelo, tps, referencia=T0):
-    return ma.creditos_por_socio(ma.pesos_touchpoints(modelo, tps, referencia=referencia))
+    return ma.participaciones_por_socio(ma.pesos_touchpoints(modelo, tps, referencia=referencia))
 
 
 # Three touchpoints: A (72 h before), B (48 h), C (24 h); given out of order on purpose.
@@ -145,9 +145,9 @@ MONTOS = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False)
 @given(modelo=MODELOS, tps=TOUCHPOINTS, total=MONTOS)
 def test_propiedad_creditos_suman_uno_y_montos_el_total(modelo, tps, total):
     pesos = ma.pesos_touchpoints(modelo, tps, referencia=T0)
-    assert sum(p.credito for p in pesos) == D(1)
-    assert all(p.credito >= 0 and p.credito.as_tuple().exponent >= -6 for p in pesos)
-    por_socio = ma.creditos_por_socio(pesos)
+    assert sum(p.participacion for p in pesos) == D(1)
+    assert all(p.participacion >= 0 and p.participacion.as_tuple().exponent >= -6 for p in pesos)
+    por_socio = ma.participaciones_por_socio(pesos)
     assert sum(por_socio.values()) == D(1)
     assert all(c > 0 for c in por_socio.values())
     partes = ma.repartir_monto(total, list(por_socio.values()))

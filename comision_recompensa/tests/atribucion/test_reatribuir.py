@@ -72,7 +72,7 @@ def venta(marca, visitante, valor="100.00", minutos_antes=0):
 def estado_dinero():
     """A snapshot of every credit, adjustment and audit row (to prove nothing changed)."""
     creditos = sorted(
-        (str(c.id), c.estado, c.credito, c.monto, c.socio_id)
+        (str(c.id), c.estado, c.participacion, c.monto, c.socio_id)
         for m in (Comision, Recompensa)
         for c in m.objects.all()
     )
@@ -164,7 +164,11 @@ def test_cambio_de_modelo_cambia_solo_lo_no_pagado_y_repetir_no_cambia_nada(esce
     assert (resumen.creados, resumen.cambiados, resumen.ajustes, resumen.revertidos) == (3, 2, 1, 0)
     # Unpaid credits of B went from 10.00 to 5.00 in place (the approved one stays approved).
     aprobada.refresh_from_db()
-    assert (aprobada.estado, aprobada.credito, aprobada.monto) == ("aprobada", D("0.5"), D("5.00"))
+    assert (aprobada.estado, aprobada.participacion, aprobada.monto) == (
+        "aprobada",
+        D("0.5"),
+        D("5.00"),
+    )
     assert aprobada.detalle_atribucion["modelo"] == "lineal"
     # The paid one is untouched; an adjustment of -5.00 goes to B's next payout.
     pagada.refresh_from_db()
@@ -236,7 +240,7 @@ def test_reanudable_tras_interrupcion(escenario):
     call_command("reatribuir", reanudar=str(ejecucion.pk), sin_progreso=True, stdout=out)
     ejecucion.refresh_from_db()
     assert ejecucion.terminada_en is not None and ejecucion.eventos_procesados == 3
-    assert ejecucion.resumen["creados"] == 3 and ejecucion.resumen["cambiados"] == 3
+    assert ejecucion.balance["creados"] == 3 and ejecucion.balance["cambiados"] == 3
     assert Comision.objects.filter(socio=a, monto=D("5.00")).count() == 3
     assert Comision.objects.filter(socio=b, monto=D("5.00")).count() == 3
     assert "created: 3" in out.getvalue()

@@ -93,7 +93,7 @@ def test_change_page_muestra_la_explicacion_escapada(admin_cliente):
             "asociacion": None,
             "regla": None,
         },
-        credito=Decimal("0.5"),
+        participacion=Decimal("0.5"),
     )
     url = reverse("admin:comision_recompensa_comision_change", args=[credito.pk])
     respuesta = admin_cliente.get(url)

@@ -354,10 +354,16 @@ def _detalle_posicional(socio, otro, asociacion, regla):
             "moneda": "EUR",
             "tope": "50.00",
         },
-        "calculo": {"base": "120.00", "total_regla": "12.00", "tope_aplicado": False},
+        "calculo": {
+            "base": "120.00",
+            "total_regla": "12.00",
+            "tope_aplicado": False,
+            "total": "12.00",
+        },
         "monto": "4.80",
         "moneda": "EUR",
         "motivo": "pagado",
+        "nota": "Paid under the rule of the asociacion active when the event occurred.",
     }
 
 
@@ -366,7 +372,7 @@ def test_explicacion_para_el_socio(mundo, cliente_socio, cliente_staff):
     asociacion = AsociacionFactory(marca=mundo["marca_a"], socio=socio)
     regla = ReglaPagoFactory(asociacion=asociacion, tope=Decimal("50.00"))
     credito.asociacion, credito.regla = asociacion, regla
-    credito.credito, credito.monto = Decimal("0.4"), Decimal("4.80")
+    credito.participacion, credito.monto = Decimal("0.4"), Decimal("4.80")
     credito.detalle_atribucion = _detalle_posicional(socio, mundo["socio_b"], asociacion, regla)
     credito.save()
 

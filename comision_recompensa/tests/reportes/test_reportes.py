@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext
 
 from alpespartners.alcance import Alcance
 from comision_recompensa.models import EstadoCredito
+from comision_recompensa.reportes import consultas as consultas_reportes
 from comision_recompensa.reportes import selectors as reportes
 from comision_recompensa.reportes.resumen_diario import resumen_refrescar
 from comision_recompensa.tests.factories import ComisionFactory, RecompensaFactory
@@ -402,10 +403,10 @@ def test_resumen_de_socio_lee_el_rollup_y_solo_hoy_en_vivo(mundo, socio):
     """With the past summarised, a partner's statement reads the rollup and touches the events
     table only for today (figure B6: no scan of a million events)."""
     alcance = Alcance(es_staff=False, marca_ids=frozenset(), socio_id=mundo.s1.id)
-    hoy = reportes.inicio_dia(dt.datetime.now(UTC).date())
+    hoy = consultas_reportes.inicio_dia(dt.datetime.now(UTC).date())
     resumen_refrescar()
     with CaptureQueriesContext(connection) as consultas:
-        datos = reportes.resumen(alcance=alcance)
+        datos = reportes.totales(alcance=alcance)
     assert datos["eventos"] == _eventos(click=5, lead=1, venta=2, registro=1)
     sobre_eventos = [
         q["sql"] for q in consultas.captured_queries if '"eventos_medios_evento"' in q["sql"]

@@ -48,7 +48,7 @@ def creditos():
 
 
 def test_resumen_cuenta_los_creditos_sin_moneda_pero_no_como_dinero(creditos):
-    datos = reportes.resumen(alcance=STAFF)
+    datos = reportes.totales(alcance=STAFF)
 
     assert datos["comisiones"]["cantidad"][EstadoCredito.PENDIENTE] == 2
     assert datos["recompensas"]["cantidad"][EstadoCredito.APROBADA] == 1

@@ -72,7 +72,7 @@ def datos(db):
 
 
 def _resumen(**filtros):
-    d = reportes.resumen(alcance=STAFF, **filtros)
+    d = reportes.totales(alcance=STAFF, **filtros)
     return d["eventos"]["click"], d["clicks_unicos"], d["comisiones"]["cantidad"], d["dinero"]
 
 
@@ -106,15 +106,15 @@ def test_atribucion_invalida_el_dia_y_el_informe_sigue_exacto(datos):
     otro = SocioFactory()
     resumen_refrescar()
     alcance_otro = Alcance(es_staff=False, marca_ids=frozenset(), socio_id=otro.id)
-    assert reportes.resumen(alcance=alcance_otro)["eventos_total"] == 0
+    assert reportes.totales(alcance=alcance_otro)["eventos_total"] == 0
     # Attribution credits the venta to another partner (sets Evento.socio) and says so.
     type(venta).objects.filter(id=venta.id).update(socio=otro)
     signals.eventos_atribuidos.send(sender=None, evento_ids=[venta.id])
     assert not DiaResumido.objects.filter(dia=_dia(2)).exists()
-    assert reportes.resumen(alcance=alcance_otro)["eventos"]["venta"] == 1  # live
+    assert reportes.totales(alcance=alcance_otro)["eventos"]["venta"] == 1  # live
     resumen_refrescar()
     assert DiaResumido.objects.filter(dia=_dia(2), refrescado_en__isnull=False).exists()
-    assert reportes.resumen(alcance=alcance_otro)["eventos"]["venta"] == 1  # rollup
+    assert reportes.totales(alcance=alcance_otro)["eventos"]["venta"] == 1  # rollup
 
 
 def test_cambio_de_estado_de_un_credito_invalida_su_dia(datos):
