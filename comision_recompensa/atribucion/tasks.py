@@ -75,9 +75,9 @@ def atribuir_pendientes() -> int:
     limite = time.monotonic() + PRESUPUESTO_DRENADO_SEGUNDOS
     total = 0
     while True:
-        resumen = eventos_pendientes_atribuir(lote=lote)
-        total += resumen.reclamados
-        if resumen.reclamados < lote:
+        conteo = eventos_pendientes_atribuir(lote=lote)
+        total += conteo.reclamados
+        if conteo.reclamados < lote:
             return total
         # More is waiting: let another idle worker join (at most one queued drain at a time).
         _publicar_drenado()

@@ -1,6 +1,6 @@
 """Reports and CSV exports over the API, scoped by the caller's access (PRODUCT.md §6).
 
-- `GET /api/v1/reportes/resumen/` — totals (a partner's statement);
+- `GET /api/v1/reportes/resumen/` — totals (a partner's statement; `selectors.totales`);
 - `GET /api/v1/reportes/serie/?intervalo=dia|semana|mes` — time series;
 - `GET /api/v1/reportes/publicaciones/` — per-publication performance (paginated);
 - `GET /api/v1/exportaciones/{eventos|comisiones|recompensas|pagos}/` — streamed CSV.
@@ -137,7 +137,7 @@ def _eco_filtros(filtros: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class ResumenView(APIView):
+class TotalesView(APIView):
     """Totals for the caller's scope and the filters: a partner gets its own statement."""
 
     @extend_schema(

@@ -167,8 +167,8 @@ def grafico_creditos(datos: dict[str, Any]) -> SafeString:
         **_config(title="Comisiones y recompensas por estado (importe)", value_formatter=_dinero)
     )
     grafico.x_labels = list(EstadoCredito.values)
-    for nombre, resumen in datos["creditos"].items():
-        for moneda, por_estado in sorted(resumen["monto"].items()):
+    for nombre, totales in datos["creditos"].items():
+        for moneda, por_estado in sorted(totales["monto"].items()):
             grafico.add(f"{nombre} {moneda}", [float(por_estado[e]) for e in EstadoCredito.values])
     return _svg(grafico)
 
@@ -313,8 +313,8 @@ def _segundos(valor: float | None) -> str:
 def _sumar_por_moneda(datos: dict[str, Any]) -> list[tuple[str, str]]:
     """Earned (not reverted) money per currency, for the headline tiles."""
     total: dict[str, Decimal] = {}
-    for resumen in datos["creditos"].values():
-        for moneda, por_estado in resumen["monto"].items():
+    for totales in datos["creditos"].values():
+        for moneda, por_estado in totales["monto"].items():
             vivo = sum(
                 (m for e, m in por_estado.items() if e != EstadoCredito.REVERTIDA), Decimal(0)
             )

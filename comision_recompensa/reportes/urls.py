@@ -5,7 +5,7 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from comision_recompensa.reportes import api as reportes
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("reportes/resumen/", reportes.ResumenView.as_view(), name="reporte-resumen"),
+    path("reportes/resumen/", reportes.TotalesView.as_view(), name="reporte-resumen"),
     path("reportes/serie/", reportes.SerieView.as_view(), name="reporte-serie"),
     path(
         "reportes/publicaciones/",

@@ -194,3 +194,18 @@ def test_accion_admin_exporta_csv_en_cada_listado(client, modelo_url):
     assert respuesta["Content-Type"].startswith("text/csv")
     cuerpo = b"".join(respuesta.streaming_content).decode()
     assert str(ids[modelo_url]) in cuerpo
+
+
+def test_las_columnas_de_eventos_siguen_al_modelo():
+    """The events CSV is a chosen, ordered subset of the public columns (its order is a
+    published format): every exported field is one, and a public column left out is left out
+    on purpose. A new column of Evento fails here until someone decides."""
+    from comision_recompensa.atribucion.contexto import CAMPOS_EVENTO
+    from eventos_medios import almacen
+
+    exportadas = [campo for _, campo in exportacion.COLUMNAS_EVENTOS]
+    assert [cabecera for cabecera, _ in exportacion.COLUMNAS_EVENTOS] == exportadas
+    assert set(exportadas) <= set(almacen.CAMPOS_PUBLICOS)
+    assert set(almacen.CAMPOS_PUBLICOS) - set(exportadas) == {"metadata", "user_agent"}
+    # Attribution's projection reads columns that exist.
+    assert set(CAMPOS_EVENTO) <= set(almacen.COLUMNAS)
