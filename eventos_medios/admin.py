@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from alpespartners import alcance as acceso
-from alpespartners.admin_alcance import FiltradoPorAlcance
+from alpespartners.admin_comun import FiltradoPorAlcance
 from eventos_medios.enlaces import enlace_tracking
 from eventos_medios.models import Evento, Marca, MedioMarketing, Publicacion, Socio
 from eventos_medios.services import catalogo as servicios

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from alpespartners import alcance as acceso
-from alpespartners.admin_alcance import FiltradoPorAlcance
+from alpespartners.admin_comun import FiltradoPorAlcance
 from comision_recompensa.asociaciones.services import (
     CAMPOS_REGLA,
     asociacion_actualizar,

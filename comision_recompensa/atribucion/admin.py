@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from alpespartners.admin_comun import SoloLectura
 from comision_recompensa.models import CambioAtribucion, EjecucionReatribucion
 
 
-class SoloLecturaAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(EjecucionReatribucion)
-class EjecucionReatribucionAdmin(SoloLecturaAdmin):
+class EjecucionReatribucionAdmin(SoloLectura, admin.ModelAdmin):
     list_display = [
         "iniciada_en",
         "terminada_en",
@@ -45,7 +32,7 @@ class EjecucionReatribucionAdmin(SoloLecturaAdmin):
 
 
 @admin.register(CambioAtribucion)
-class CambioAtribucionAdmin(SoloLecturaAdmin):
+class CambioAtribucionAdmin(SoloLectura, admin.ModelAdmin):
     list_display = [
         "creado_en",
         "accion",

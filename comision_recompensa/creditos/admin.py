@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from alpespartners import alcance as acceso
-from alpespartners.admin_alcance import FiltradoPorAlcance
+from alpespartners.admin_comun import FiltradoPorAlcance
 from comision_recompensa.atribucion.explicacion import credito_explicar
 from comision_recompensa.creditos.services import (
     ResultadoLote,

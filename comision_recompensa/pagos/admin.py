@@ -6,15 +6,13 @@ payout services ("retry delivery" for dead letters, "deliver now" for anything u
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from alpespartners import alcance as acceso
-from alpespartners.admin_alcance import FiltradoPorAlcance
+from alpespartners.admin_comun import FiltradoPorAlcance, SoloLectura
 from alpespartners.errors import Conflicto
 from comision_recompensa.models import Ajuste, EstadoPago, Pago
 from comision_recompensa.pagos.entrega import ResultadoEntrega, pago_entregar
@@ -22,19 +20,8 @@ from comision_recompensa.pagos.selectors import pago_items
 from comision_recompensa.pagos.services import pago_reintentar
 
 
-class SoloLecturaMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Pago)
-class PagoAdmin(FiltradoPorAlcance, SoloLecturaMixin, admin.ModelAdmin):
+class PagoAdmin(FiltradoPorAlcance, SoloLectura, admin.ModelAdmin):
     filtro_alcance = staticmethod(acceso.q_pagos)
     list_display = [
         "id",
@@ -120,7 +107,7 @@ class PagoAdmin(FiltradoPorAlcance, SoloLecturaMixin, admin.ModelAdmin):
 
 
 @admin.register(Ajuste)
-class AjusteAdmin(SoloLecturaMixin, admin.ModelAdmin):
+class AjusteAdmin(SoloLectura, admin.ModelAdmin):
     list_display = ["id", "socio", "monto", "moneda", "motivo", "pago", "creado_en"]
     list_filter = ["moneda"]
     search_fields = ["id", "socio__nombre", "motivo"]

@@ -213,6 +213,14 @@ def _tramos_vivos(
     return tramos
 
 
+def _en_rachas(rachas: list[tuple[dt.date, dt.date]]) -> Q:
+    """Rollup rows of the summarised runs of days."""
+    filtro = Q(pk__in=[])
+    for primero, ultimo in rachas:
+        filtro |= Q(dia__gte=primero, dia__lte=ultimo)
+    return filtro
+
+
 def filas_eventos(
     *,
     alcance: Alcance,
@@ -234,11 +242,8 @@ def filas_eventos(
             qs = qs.filter(marca_id=marca_id)
         if socio_id is not None:
             qs = qs.filter(socio_id=socio_id)
-        en_rachas = Q(pk__in=[])
-        for primero, ultimo in rachas:
-            en_rachas |= Q(dia__gte=primero, dia__lte=ultimo)
         resumidas = (
-            qs.filter(en_rachas)
+            qs.filter(_en_rachas(rachas))
             .order_by()
             .values("dia", "tipo")
             .annotate(
@@ -306,11 +311,8 @@ def filas_dinero(
             qs = qs.filter(marca_id=marca_id)
         if socio_id is not None:
             qs = qs.filter(socio_id=socio_id)
-        en_rachas = Q(pk__in=[])
-        for primero, ultimo in rachas:
-            en_rachas |= Q(dia__gte=primero, dia__lte=ultimo)
         filas += (
-            qs.filter(en_rachas)
+            qs.filter(_en_rachas(rachas))
             .order_by()
             .values(*campos)
             .annotate(cantidad=Sum("cantidad"), monto=Sum("monto"))
