@@ -6,7 +6,7 @@ One place for what every command does the same way:
   (shown as the epilog) and which adds `--no-progress` / `--progress` / `--quiet`.
 - `leer_fecha` / `leer_uuid`: parse an option or fail with a one-line `CommandError` naming it.
 - `barra_progreso`: a tqdm bar on the command's stderr, shown only on a terminal (or forced).
-- `Resumen`: counts, money per currency and elapsed time, printed as the closing summary.
+- `Cierre`: the closing summary of a command: counts, money per currency, elapsed time.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from django.utils import timezone
 from tqdm import tqdm
 
 __all__ = [
+    "Cierre",
     "ComandoOperador",
     "FormatoAyuda",
-    "Resumen",
     "barra_progreso",
     "formatear_dinero",
     "leer_fecha",
@@ -187,7 +187,7 @@ def formatear_dinero(por_moneda: Mapping[str, Decimal]) -> str:
 
 
 @dataclass
-class Resumen:
+class Cierre:
     """The closing summary of a command run: ordered counts, money per currency, elapsed.
 
     Create it at the start of the work (the clock starts then), `contar` / `sumar` as the

@@ -9,9 +9,10 @@ from alpespartners.views import health
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("eventos_medios.api.catalogo_urls")),
     path("", include("eventos_medios.api.eventos_urls")),
-    path("", include("comision_recompensa.api.atribucion_urls")),
-    path("", include("comision_recompensa.api.pagos_urls")),
-    path("", include("comision_recompensa.api.reportes_urls")),
+    path("", include("comision_recompensa.asociaciones.urls")),
+    path("", include("comision_recompensa.creditos.urls")),
+    path("", include("comision_recompensa.pagos.urls")),
+    path("", include("comision_recompensa.reportes.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -19,7 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("health", health, name="health"),
     path("", include("eventos_medios.tracking_urls")),
-    path("admin/tablero/", include("comision_recompensa.dashboard_urls")),
+    path("admin/tablero/", include("comision_recompensa.reportes.tablero_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Seed (legacy prototype) endpoints, PRODUCT.md §7.

@@ -182,7 +182,7 @@ def _backend_pid() -> int | None:
 def atribuir(args: argparse.Namespace, programa: Any) -> dict[str, Any]:
     from django.db import connection
 
-    from comision_recompensa.services.atribucion import (
+    from comision_recompensa.atribucion.services import (
         eventos_atribuir,
         eventos_pendientes_atribuir,
     )
@@ -233,7 +233,7 @@ def atribuir(args: argparse.Namespace, programa: Any) -> dict[str, Any]:
 
 
 def reatribuir(args: argparse.Namespace, programa: Any) -> list[dict[str, Any]]:
-    from comision_recompensa.services.reatribucion import (
+    from comision_recompensa.atribucion.reatribucion import (
         ParametrosReatribucion,
         reatribucion_ejecutar,
     )
@@ -248,15 +248,15 @@ def reatribuir(args: argparse.Namespace, programa: Any) -> list[dict[str, Any]]:
     for vuelta in range(2 if args.repetir else 1):
         pid = _backend_pid()
         with Medidor(pid) as m:
-            _, resumen = reatribucion_ejecutar(parametros=parametros, tamano=args.lote)
+            _, balance = reatribucion_ejecutar(parametros=parametros, tamano=args.lote)
         informes.append(
             {
                 "modo": "reatribuir",
                 "vuelta": vuelta + 1,
                 "lote": args.lote,
-                "creados": resumen.creados,
-                "cambiados": resumen.cambiados,
-                **m.informe(resumen.eventos, "ev"),
+                "creados": balance.creados,
+                "cambiados": balance.cambiados,
+                **m.informe(balance.eventos, "ev"),
             }
         )
     return informes

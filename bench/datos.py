@@ -26,6 +26,7 @@ from comision_recompensa.models import (
     ReglaPago,
     TipoAsociacion,
 )
+from eventos_medios import almacen
 from eventos_medios.models import (
     Marca,
     MedioMarketing,
@@ -37,29 +38,10 @@ from eventos_medios.models import (
     TipoSocio,
 )
 
-TABLA_EVENTOS = "eventos_medios_evento"
-COLUMNAS_EVENTO = (
-    "id",
-    "tipo",
-    "ocurrido_en",
-    "recibido_en",
-    "marca_id",
-    "publicacion_id",
-    "socio_id",
-    "click_id",
-    "visitante_id",
-    "codigo_referido",
-    "valor",
-    "moneda",
-    "referencia_externa",
-    "metadata",
-    "ip_hash",
-    "user_agent",
-    "estado_atribucion",
-    "motivo_descarte",
-    "huella",
-    "atribuido_en",
-)
+# The events table and all its columns in model order, from the table's owner: the
+# generate_series INSERTs below list one value per column in that order.
+TABLA_EVENTOS = almacen.TABLA
+COLUMNAS_EVENTO = almacen.COLUMNAS
 
 
 @dataclass
@@ -320,7 +302,7 @@ def generar_informe(*, programa: Programa, n: int) -> None:
         cur.execute(
             """
             INSERT INTO comision_recompensa_comision
-                (id, socio_id, evento_id, asociacion_id, regla_id, credito, monto, moneda,
+                (id, socio_id, evento_id, asociacion_id, regla_id, participacion, monto, moneda,
                  estado, detalle_atribucion, pago_id, motivo_reversion, creado_en,
                  actualizado_en, aprobado_en, pagado_en, revertido_en)
             SELECT gen_random_uuid(), e.socio_id, e.id, a.id, NULL, 1, 5.00, 'USD',

@@ -493,7 +493,7 @@ def b6_informe(ctx: Contexto) -> Figura:
     # The report rollup, as the beat task keeps it in steady state (past days summarised;
     # today is read live). Timed apart: it is background work, not the request's.
     t_rollup = time.perf_counter()
-    from comision_recompensa.services.resumen import resumen_refrescar
+    from comision_recompensa.reportes.resumen_diario import resumen_refrescar
 
     f.detalle["rollup"] = resumen_refrescar()
     f.detalle["rollup_seconds"] = round(time.perf_counter() - t_rollup, 1)

@@ -126,7 +126,7 @@ def _cargar(n: int) -> dict[str, object]:
         cur.execute(
             f"""
             INSERT INTO {Comision._meta.db_table}
-                (id, socio_id, evento_id, credito, monto, moneda, estado, detalle_atribucion,
+                (id, socio_id, evento_id, participacion, monto, moneda, estado, detalle_atribucion,
                  motivo_reversion, creado_en, actualizado_en)
             SELECT gen_random_uuid(), e.socio_id, e.id, 1, 5.00,
                    CASE WHEN random() < 0.9 THEN 'USD' ELSE 'EUR' END,
@@ -175,7 +175,7 @@ def main() -> None:
     from django.test import Client
 
     from comision_recompensa.models import Comision, DiaResumido
-    from comision_recompensa.services.resumen import resumen_refrescar
+    from comision_recompensa.reportes.resumen_diario import resumen_refrescar
     from eventos_medios.models import Evento, Marca, Socio
 
     call_command("migrate", verbosity=0)

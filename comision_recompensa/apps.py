@@ -2,12 +2,27 @@ from django.apps import AppConfig
 
 
 class ComisionRecompensaConfig(AppConfig):
-    """Money: agreements, attribution, commissions, rewards and payouts."""
+    """Money: agreements, attribution, commissions, rewards and payouts, one package per
+    subdomain (see docs/ARCHITECTURE.md)."""
 
     name = "comision_recompensa"
     verbose_name = "Comisiones y recompensas"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connect receivers of eventos_medios' domain signals (attribution on commit).
-        from . import receivers  # noqa: F401
+        from comision_recompensa.asociaciones import programa
+        from comision_recompensa.atribucion import receivers as atribucion
+        from comision_recompensa.pagos import receivers as pagos
+        from comision_recompensa.reportes import receivers as reportes
+
+        # Each subdomain's receivers (their modules also import, and so register, the Celery
+        # tasks they queue).
+        atribucion.conectar()
+        pagos.conectar()
+        reportes.conectar()
+        # A marca's programme, as tracking's access rules see it, includes its agreements.
+        programa.registrar()
+
+        # Register the remaining Celery tasks (beat only); task names are explicit and stable.
+        from comision_recompensa.creditos import tasks as _creditos  # noqa: F401
+        from comision_recompensa.reportes import tasks as _reportes  # noqa: F401

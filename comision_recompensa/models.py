@@ -191,7 +191,8 @@ class Credito(models.Model):
     regla = models.ForeignKey(
         ReglaPago, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    credito = models.DecimalField(
+    # The partner's share of the event (0–1). The API and the CSV exports call it `credito`.
+    participacion = models.DecimalField(
         max_digits=7, decimal_places=6, help_text="Share of the event credited (0–1)."
     )
     monto = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
@@ -225,8 +226,10 @@ class Credito(models.Model):
                 name=f"{prefijo}_una_por_evento_socio",
             ),
             models.CheckConstraint(condition=Q(monto__gte=0), name=f"{prefijo}_monto_no_negativo"),
+            # (Named before the field was renamed from `credito`; database names stay.)
             models.CheckConstraint(
-                condition=Q(credito__gte=0) & Q(credito__lte=1), name=f"{prefijo}_credito_0_1"
+                condition=Q(participacion__gte=0) & Q(participacion__lte=1),
+                name=f"{prefijo}_credito_0_1",
             ),
             models.CheckConstraint(
                 condition=Q(estado__in=EstadoCredito.values), name=f"{prefijo}_estado_valido"
@@ -311,7 +314,7 @@ class Ajuste(models.Model):
 
 
 class EjecucionReatribucion(models.Model):
-    """One run of `reatribuir`: its parameters, progress checkpoint (resumable) and summary."""
+    """One run of `reatribuir`: its parameters, progress checkpoint (resumable) and balance."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     parametros = models.JSONField(default=dict)
@@ -322,7 +325,8 @@ class EjecucionReatribucion(models.Model):
     cursor_ocurrido_en = models.DateTimeField(null=True, blank=True)
     cursor_evento_id = models.UUIDField(null=True, blank=True)
     eventos_procesados = models.PositiveIntegerField(default=0)
-    resumen = models.JSONField(default=dict)
+    # What the run changed so far (`reatribucion.BalanceReatribucion.como_dict`).
+    balance = models.JSONField(default=dict)
     usuario = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -375,10 +379,11 @@ class CambioAtribucion(models.Model):
 class ResumenDiario(models.Model):
     """Daily rollup of events per (dia, socio, marca, tipo), derived data for the reports.
 
-    Rebuilt a whole UTC day at a time by `services.resumen.resumen_refrescar` (never edited row
-    by row); a day is read from here only while its `DiaResumido` row says it is current.
+    Rebuilt a whole UTC day at a time by `reportes.resumen_diario.resumen_refrescar` (never
+    edited row by row); a day is read from here only while its `DiaResumido` row says it is
+    current.
     `clicks_unicos` is the distinct visitors among the day's live clicks of that socio and
-    marca (see `selectors.reportes`), so it adds up across days, socios and marcas."""
+    marca (see `reportes/consultas.py`), so it adds up across days, socios and marcas."""
 
     id = models.BigAutoField(primary_key=True)
     dia = models.DateField()

@@ -1,11 +1,21 @@
-"""Domain events of the money app (past tense). Each is sent after the change commits.
+"""Domain events of the money app (past tense).
+
+Every one is sent with `alpespartners.senales.enviar_al_confirmar`: after the change commits,
+robustly (a failing receiver is logged and never undoes the change). Their receivers today
+queue Celery tasks or invalidate the report rollup. Receivers that must write atomically with
+the change (audit rows, outbox rows, review holds) need a signal sent with
+`enviar_en_transaccion` instead (PRODUCT.md §9, "Transactions").
 
 comision_aprobada / recompensa_aprobada      — credito_id: UUID
 comision_revertida / recompensa_revertida    — credito_id: UUID, motivo: str
 comision_pagada / recompensa_pagada          — credito_id: UUID, pago_id: UUID
 eventos_atribuidos                           — evento_ids: list[UUID]
-pago_generado                                — pago_id: UUID
+pago_generado                                — pago_id: UUID (a new Pago is in the outbox)
+pago_reintentado                             — pago_id: UUID (a dead letter is back in it)
 pago_confirmado                              — pago_id: UUID
+
+The sender of the credit signals is the credit's model class (Comision or Recompensa); that of
+the Pago signals is Pago; that of `eventos_atribuidos` the service that attributed.
 """
 
 from django.dispatch import Signal
@@ -18,4 +28,5 @@ comision_pagada = Signal()
 recompensa_pagada = Signal()
 eventos_atribuidos = Signal()
 pago_generado = Signal()
+pago_reintentado = Signal()
 pago_confirmado = Signal()

@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from alpespartners import alcance as acceso
+from alpespartners.admin_comun import FiltradoPorAlcance
 from eventos_medios.enlaces import enlace_tracking
 from eventos_medios.models import Evento, Marca, MedioMarketing, Publicacion, Socio
 from eventos_medios.services import catalogo as servicios
@@ -113,7 +115,9 @@ _MAX_ROTACIONES = 20
 
 
 @admin.register(Socio)
-class SocioAdmin(_ConPeticionMixin):
+class SocioAdmin(FiltradoPorAlcance, _ConPeticionMixin):
+    filtro_alcance = staticmethod(acceso.q_socios)
+    distinto = True
     list_display = ("nombre", "tipo", "email", "codigo_referido", "activo", "usuario")
     list_filter = ("tipo", "activo")
     search_fields = ("nombre", "email", "=codigo_referido")
@@ -152,7 +156,9 @@ class SocioAdmin(_ConPeticionMixin):
 
 
 @admin.register(Marca)
-class MarcaAdmin(_ConPeticionMixin):
+class MarcaAdmin(FiltradoPorAlcance, _ConPeticionMixin):
+    filtro_alcance = staticmethod(acceso.q_marcas)
+    distinto = True
     list_display = ("nombre", "sitio_web", "modelo_atribucion", "ventana_atribucion_dias", "activo")
     list_filter = ("activo", "modelo_atribucion")
     search_fields = ("nombre", "sitio_web")
@@ -226,7 +232,9 @@ class PublicacionInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(MedioMarketing)
-class MedioMarketingAdmin(_ConPeticionMixin):
+class MedioMarketingAdmin(FiltradoPorAlcance, _ConPeticionMixin):
+    filtro_alcance = staticmethod(acceso.q_medios)
+    distinto = True
     list_display = ("__str__", "socio", "plataforma", "url", "activo", "creado_en")
     list_filter = ("plataforma", "activo")
     search_fields = ("nombre", "url", "socio__nombre")
@@ -288,7 +296,8 @@ class PublicacionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Publicacion)
-class PublicacionAdmin(_ConPeticionMixin):
+class PublicacionAdmin(FiltradoPorAlcance, _ConPeticionMixin):
+    filtro_alcance = staticmethod(acceso.q_publicaciones)
     form = PublicacionAdminForm
     list_display = ("__str__", "codigo", "medio", "marca", "tipo", "publicada_en", "enlace")
     list_filter = ("tipo", "marca")
@@ -372,7 +381,8 @@ def _filas_estimadas(qs: QuerySet[Any]) -> int:
 
 
 @admin.register(Evento)
-class EventoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EventoAdmin(FiltradoPorAlcance, admin.ModelAdmin):  # type: ignore[type-arg]
+    filtro_alcance = staticmethod(acceso.q_eventos)
     list_display = (
         "id",
         "tipo",

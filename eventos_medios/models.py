@@ -269,8 +269,17 @@ class Publicacion(models.Model):
 class Evento(models.Model):
     """One tracked event. `id` is the client's idempotency key when supplied.
 
-    `socio` is denormalised at ingestion from the publicacion or codigo_referido the event
-    names, so that partner scoping and filters never join through medios.
+    `socio` is the one partner the event belongs to, when there is exactly one:
+    - at ingestion, the partner of the publicacion or codigo_referido the event names (so that
+      partner scoping, filters and statements never join through medios);
+    - after attribution, the one partner it credited (through a click_id, or a visitor's
+      touchpoints that all belong to one partner, or a single-winner model);
+    - null when nobody is credited or the credit is split between several partners (each sees
+      its share through its own Comision/Recompensa rows). Re-attribution applies the same rule.
+    On its own (without a publicacion or codigo_referido) a stored `socio` is an output of
+    attribution, never read back as a direct credit.
+
+    Writes to this table go through `eventos_medios.almacen`, its one owner.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -353,10 +362,10 @@ class Evento(models.Model):
                 name="evento_pendiente_idx",
                 condition=Q(estado_atribucion=EstadoAtribucion.PENDIENTE),
             ),
-            # Duplicate click rule: same ip_hash + publicacion within an hour.
+            # Duplicate click rule without Redis: same (socio, marca, ip_hash) within an hour.
             models.Index(
-                fields=["publicacion", "ip_hash", "ocurrido_en"],
-                name="evento_click_dup_idx",
+                fields=["socio", "marca", "ip_hash", "ocurrido_en"],
+                name="evento_click_clave_idx",
                 condition=Q(tipo=TipoEvento.CLICK),
             ),
             models.Index(fields=["marca", "-ocurrido_en"], name="evento_marca_fecha_idx"),

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from comision_recompensa.tasks import atribucion as tareas
+from comision_recompensa.atribucion import tasks as tareas
 from conftest import cliente_para
 from eventos_medios.models import Evento, Marca
 from eventos_medios.services import ingesta

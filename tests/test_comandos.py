@@ -19,9 +19,9 @@ import pytest
 from django.core.management import CommandError, call_command, get_commands, load_command_class
 from django.utils import timezone
 
-from alpespartners.comandos import Resumen, formatear_dinero, leer_fecha, leer_uuid
-from comision_recompensa.services.atribucion import eventos_atribuir
-from comision_recompensa.simulador_pagos import SimuladorPagos
+from alpespartners.comandos import Cierre, formatear_dinero, leer_fecha, leer_uuid
+from comision_recompensa.atribucion.services import eventos_atribuir
+from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
 from comision_recompensa.tests.pagos_helpers import comision_aprobada
 from eventos_medios.models import TipoEvento
@@ -383,12 +383,12 @@ def test_leer_fecha_y_uuid_nombran_la_opcion():
 
 
 def test_resumen_imprime_conteos_dinero_y_tiempo():
-    resumen = Resumen("prueba")
-    resumen.contar("filas", 2)
-    resumen.contar("filas")
-    resumen.sumar("USD", Decimal("1.5"))
-    resumen.sumar_todo([("EUR", Decimal("2")), ("EUR", "0.25")])
-    lineas = resumen.lineas()
+    cierre = Cierre("prueba")
+    cierre.contar("filas", 2)
+    cierre.contar("filas")
+    cierre.sumar("USD", Decimal("1.5"))
+    cierre.sumar_todo([("EUR", Decimal("2")), ("EUR", "0.25")])
+    lineas = cierre.lineas()
     assert lineas[:3] == ["Summary: prueba", "  filas: 3", "  money: 2.25 EUR, 1.50 USD"]
     assert lineas[-1].startswith("  elapsed: ") and lineas[-1].endswith(" s")
     assert formatear_dinero({}) == "0"

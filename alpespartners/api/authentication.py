@@ -109,7 +109,7 @@ class CachedTokenAuthentication(TokenAuthentication):
         return user, token
 
 
-# --- Invalidation receivers (connected at import; the app imports this module at startup) ---
+# --- Invalidation receivers (connected by eventos_medios' AppConfig.ready()) ----------------
 def _al_cambiar_usuario(sender: Any, instance: Any, **kwargs: Any) -> None:
     invalidar_usuario_cacheado(instance.pk)
 
@@ -146,7 +146,8 @@ def _al_cambiar_socio(sender: Any, instance: Any, **kwargs: Any) -> None:
         invalidar_usuario_cacheado(anterior)
 
 
-def _conectar() -> None:
+def conectar_receptores() -> None:
+    """Connect the cache invalidation receivers (idempotent: dispatch_uid)."""
     from eventos_medios.models import Marca, Socio
 
     usuario = get_user_model()
@@ -160,6 +161,3 @@ def _conectar() -> None:
     pre_save.connect(_antes_de_guardar_socio, sender=Socio, dispatch_uid=uid + "socio_antes")
     post_save.connect(_al_cambiar_socio, sender=Socio, dispatch_uid=uid + "socio_guardado")
     post_delete.connect(_al_cambiar_socio, sender=Socio, dispatch_uid=uid + "socio_borrado")
-
-
-_conectar()

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .access import alcance_de
+from alpespartners.alcance import alcance_de
 
 
 class EsStaff(BasePermission):

@@ -3,12 +3,13 @@
 
 The prototype created a commission or reward for an event by hand. Mapped onto this model:
 the credit goes to the event's partner (``evento.socio``; an event without one is a 400,
-nothing is invented), for the whole event (``credito = 1``), with the amount from the body
+nothing is invented), for the whole event (``participacion = 1``), with the amount from the body
 (``monto_comision.valor`` / ``monto_recompensa.valor``, 0 when absent), state ``pendiente``
 (it follows the normal approval and payout lifecycle), the agreement active on the event's
-date when there is one, and a ``detalle_atribucion`` saying it was entered manually through
-the legacy endpoint. A Comision is only for afiliado / socio_b2b / integrador_saas partners and
-a Recompensa for the others (PRODUCT.md §1). Supplied ids are kept; the same id with the same
+date when there is one, and a ``detalle_atribucion`` in the engine's shape
+(``atribucion.detalle``) saying it was entered manually through the legacy endpoint. A Comision
+is only for afiliado / socio_b2b / integrador_saas partners and a Recompensa for the others
+(PRODUCT.md §1). Supplied ids are kept; the same id with the same
 body is accepted again; the same id with another body, or a second live credit for the same
 (event, partner), is a Conflicto.
 """
@@ -16,19 +17,31 @@ body is accepted again; the same id with another body, or a second live credit f
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from alpespartners.errors import Conflicto, ErrorDominio
+from comision_recompensa.asociaciones.selectors import asociacion_vigente
+from comision_recompensa.atribucion.detalle import (
+    DetalleAtribucion,
+    Metodo,
+    Motivo,
+    detalle_asociacion,
+    detalle_base,
+    detalle_construir,
+    detalle_evento,
+)
+from comision_recompensa.atribucion.modelos import formatear_credito
 from comision_recompensa.models import (
     TIPOS_SOCIO_COMISION,
     TIPOS_SOCIO_RECOMPENSA,
+    AsociacionEstrategica,
     Comision,
     Recompensa,
 )
-from comision_recompensa.selectors.creditos import asociacion_vigente
 from eventos_medios.models import CODIGOS_MONEDA, Evento
 
 __all__ = [
@@ -86,13 +99,18 @@ def _monto(bruto: Any, campo: str) -> tuple[Decimal, str]:
     return valor.quantize(Decimal("0.01")), moneda
 
 
-def _registrar(
-    *,
-    modelo: type[Comision] | type[Recompensa],
-    datos: dict[str, Any],
-    campo_monto: str,
-    endpoint: str,
-) -> tuple[Comision | Recompensa, bool]:
+@dataclass(frozen=True)
+class _PeticionLegada:
+    """A seed body, validated: the credit's id, its event, amount, currency and description."""
+
+    pk: uuid.UUID
+    evento_id: uuid.UUID
+    monto: Decimal
+    moneda: str
+    descripcion: str
+
+
+def _leer(datos: dict[str, Any], campo_monto: str) -> _PeticionLegada:
     pk = _uuid(datos.get("id"), "id", obligatorio=False) or uuid.uuid4()
     evento_id = _uuid_requerido(datos.get("id_evento"), "id_evento")
     monto, moneda = _monto(datos.get(campo_monto), campo_monto)
@@ -102,7 +120,11 @@ def _registrar(
             f"descripcion must be a text of at most {_MAX_DESCRIPCION} characters.",
             campo="descripcion",
         )
+    return _PeticionLegada(pk, evento_id, monto, moneda, descripcion)
 
+
+def _evento_con_socio(evento_id: uuid.UUID, modelo: type[Comision] | type[Recompensa]) -> Evento:
+    """The event and its partner, who must be paid with this kind of credit (PRODUCT.md §1)."""
     evento = Evento.objects.filter(pk=evento_id).select_related("socio").first()
     if evento is None:
         raise ErrorDominio(f"Unknown id_evento {evento_id}.", campo="id_evento")
@@ -119,63 +141,95 @@ def _registrar(
             f"The event's partner is a {socio.tipo}: it is paid with a {otro}.",
             campo="id_evento",
         )
+    return evento
+
+
+def _detalle(
+    evento: Evento,
+    asociacion: AsociacionEstrategica | None,
+    *,
+    monto: Decimal,
+    moneda: str,
+    endpoint: str,
+) -> DetalleAtribucion:
+    """The credit's explanation, in the engine's shape: entered by hand, 100 % to the event's
+    partner, under the agreement active that day (if any), no rule."""
+    base = detalle_base(
+        metodo=Metodo.MANUAL_LEGADO, modelo=None, ventana_dias=None, evento=detalle_evento(evento)
+    )
+    return detalle_construir(
+        base,
+        touchpoints=[],
+        socio_id=str(evento.socio_id),
+        participacion=formatear_credito(Decimal(1)),
+        asociacion=detalle_asociacion(asociacion) if asociacion is not None else None,
+        regla=None,
+        calculo={
+            "base": None,
+            "total_regla": str(monto),
+            "tope_aplicado": False,
+            "total": str(monto),
+        },
+        monto=str(monto),
+        moneda=moneda,
+        motivo=Motivo.MANUAL,
+        nota=f"Entered manually through the legacy endpoint {endpoint}.",
+    )
+
+
+def _registrar(
+    *,
+    modelo: type[Comision] | type[Recompensa],
+    datos: dict[str, Any],
+    campo_monto: str,
+    endpoint: str,
+) -> tuple[Comision | Recompensa, bool]:
+    peticion = _leer(datos, campo_monto)
+    evento = _evento_con_socio(peticion.evento_id, modelo)
     asociacion = (
         asociacion_vigente(
-            marca_id=evento.marca_id, socio_id=socio.pk, fecha=evento.ocurrido_en.date()
+            marca_id=evento.marca_id, socio_id=evento.socio_id, fecha=evento.ocurrido_en.date()
         )
-        if evento.marca_id
+        if evento.marca_id and evento.socio_id
         else None
     )
-    if not moneda:
-        moneda = evento.moneda
+    moneda = peticion.moneda or evento.moneda
     if not moneda and asociacion is not None:
         moneda = next((r.moneda for r in asociacion.reglas.all()), "")
     moneda = moneda or MONEDA_LEGADO_POR_DEFECTO
-
     campos: dict[str, Any] = {
-        "socio_id": socio.pk,
+        "socio_id": evento.socio_id,
         "evento_id": evento.pk,
-        "monto": monto,
+        "monto": peticion.monto,
         "moneda": moneda,
     }
     if modelo is Recompensa:
-        campos["descripcion"] = descripcion
-    existente = modelo.objects.filter(pk=pk).values(*campos).first()
+        campos["descripcion"] = peticion.descripcion
+    existente = modelo.objects.filter(pk=peticion.pk).values(*campos).first()
     if existente is not None:
         if any(existente[c] != v for c, v in campos.items()):
             raise Conflicto(
-                f"A {modelo._meta.model_name} with id {pk} exists with a different body.",
+                f"A {modelo._meta.model_name} with id {peticion.pk} exists with a different body.",
                 campo="id",
             )
-        return modelo.objects.get(pk=pk), False
+        return modelo.objects.get(pk=peticion.pk), False
+    detalle = _detalle(evento, asociacion, monto=peticion.monto, moneda=moneda, endpoint=endpoint)
+    return _crear(modelo, peticion.pk, campos, asociacion, detalle)
 
-    detalle = {
-        "metodo": "manual_legado",
-        "motivo": "manual",
-        "nota": f"Entered manually through the legacy endpoint {endpoint}.",
-        "credito": "1.000000",
-        "regla": None,
-        "asociacion": None
-        if asociacion is None
-        else {
-            "id": str(asociacion.pk),
-            "tipo": asociacion.tipo,
-            "vigencia_inicio": asociacion.vigencia_inicio.isoformat(),
-            "vigencia_fin": asociacion.vigencia_fin.isoformat()
-            if asociacion.vigencia_fin
-            else None,
-            "dias_retencion": asociacion.dias_retencion,
-        },
-        "calculo": {"base": None, "total_regla": str(monto), "tope_aplicado": False},
-    }
-    if descripcion:
-        detalle["descripcion"] = descripcion
+
+def _crear(
+    modelo: type[Comision] | type[Recompensa],
+    pk: uuid.UUID,
+    campos: dict[str, Any],
+    asociacion: AsociacionEstrategica | None,
+    detalle: DetalleAtribucion,
+) -> tuple[Comision | Recompensa, bool]:
     try:
         with transaction.atomic():
             credito = modelo.objects.create(
                 pk=pk,
                 asociacion=asociacion,
-                credito=Decimal("1"),
+                participacion=Decimal("1"),
                 detalle_atribucion=detalle,
                 **campos,
             )
@@ -183,8 +237,8 @@ def _registrar(
         if modelo.objects.filter(pk=pk, **campos).exists():  # a concurrent identical request
             return modelo.objects.get(pk=pk), False
         raise Conflicto(
-            f"Event {evento_id} already has a live {modelo._meta.model_name} for its partner, "
-            f"or the id {pk} is taken.",
+            f"Event {campos['evento_id']} already has a live {modelo._meta.model_name} for its "
+            f"partner, or the id {pk} is taken.",
             campo="id_evento",
         ) from None
     return credito, True

@@ -42,7 +42,7 @@ class ComisionFactory(factory.django.DjangoModelFactory):
         EventoFactory, tipo=TipoEvento.VENTA, valor=Decimal("100.00"), moneda="EUR"
     )
     socio = factory.SelfAttribute("evento.socio")
-    credito = Decimal("1")
+    participacion = Decimal("1")
     monto = Decimal("10.00")
     moneda = "EUR"
     detalle_atribucion = factory.LazyFunction(dict)

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from comision_recompensa.models import Ajuste, EstadoCredito
-from comision_recompensa.services.entrega_pagos import firmar
+from comision_recompensa.pagos.entrega import firmar
 from comision_recompensa.tests.factories import ComisionFactory, RecompensaFactory
 
 

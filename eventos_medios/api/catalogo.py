@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from alpespartners.api.access import Alcance, alcance_de
+from alpespartners.alcance import Alcance, alcance_de
 from alpespartners.api.permissions import EsStaff, StaffEscribeResto_Lee
 from alpespartners.errors import ErrorDominio
 from eventos_medios import selectors
@@ -340,18 +340,12 @@ class PublicacionViewSet(_CatalogoViewSet):
         alcance = self.alcance
         if alcance.es_staff:
             medios: QuerySet[MedioMarketing] = MedioMarketing.objects.all()
-            marcas: QuerySet[Marca] = Marca.objects.all()
         elif alcance.socio_id is not None:
-            # Its own medios, and the active marcas of its programme: those it is associated
-            # with or already publishes for.
             medios = MedioMarketing.objects.filter(socio_id=alcance.socio_id)
-            marcas = Marca.objects.filter(
-                Q(asociaciones__socio_id=alcance.socio_id)
-                | Q(publicaciones__medio__socio_id=alcance.socio_id),
-                activo=True,
-            ).distinct()
         else:
-            medios, marcas = MedioMarketing.objects.none(), Marca.objects.none()
+            medios = MedioMarketing.objects.none()
+        # A partner publishes in its own medios, for the active marcas of its programmes.
+        marcas = selectors.marcas_publicables(alcance=alcance)
         return {**super().contexto_entrada(), "medios": medios, "marcas": marcas}
 
     def crear(self, datos: dict[str, Any]) -> Publicacion:

@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from alpespartners.api.access import alcance_de
+from alpespartners.alcance import alcance_de
 from alpespartners.api.pagination import PaginacionCursorEventos
 from alpespartners.api.permissions import PuedeEnviarEventos
 from alpespartners.api.ratelimit import LimiteIngesta

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from eventos_medios import almacen
 from eventos_medios.models import CODIGOS_MONEDA, Evento, MotivoDescarte, TipoEvento
 
 
@@ -27,26 +28,8 @@ class EventoSerializer(serializers.ModelSerializer[Evento]):
 
     class Meta:
         model = Evento
-        fields = (
-            "id",
-            "tipo",
-            "ocurrido_en",
-            "recibido_en",
-            "marca",
-            "publicacion",
-            "socio",
-            "click_id",
-            "visitante_id",
-            "codigo_referido",
-            "valor",
-            "moneda",
-            "referencia_externa",
-            "metadata",
-            "user_agent",
-            "estado_atribucion",
-            "motivo_descarte",
-            "atribuido_en",
-        )
+        # The public columns, named as the API names them (eventos_medios.almacen).
+        fields = almacen.CAMPOS_API
         read_only_fields = fields
 
 

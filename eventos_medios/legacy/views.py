@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alpespartners.api.access import Alcance, alcance_de
+from alpespartners.alcance import Alcance, alcance_de
 from alpespartners.api.permissions import EsStaff
 from alpespartners.errors import ErrorDominio
 from eventos_medios.legacy.services import (

@@ -2,7 +2,8 @@
 
 Hot path by design: validation is hand-written over plain dicts (no serializer or model
 instance per item), references are resolved with one query per kind for the whole batch, and
-rows are written with one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING id`.
+rows are written by the table's owner, `eventos_medios.almacen` (COPY or one multi-row
+`INSERT … ON CONFLICT DO NOTHING RETURNING id`).
 
 Idempotency lives in the database:
 - the primary key `id` (client-supplied UUID or generated) and
@@ -26,20 +27,22 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any, TypeVar
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from alpespartners.api.access import Alcance
+from alpespartners.alcance import Alcance
 from alpespartners.errors import Conflicto, ErrorValidacion
+from alpespartners.senales import enviar_al_confirmar
+from eventos_medios import almacen
 from eventos_medios.models import (
     CODIGOS_MONEDA,
     EstadoAtribucion,
@@ -65,51 +68,6 @@ _MAX_VISITANTE = 128
 _MAX_CODIGO_REFERIDO = 32
 _MAX_REFERENCIA = 200
 _ZONA_NAIVE = re.compile(r"[zZ]|[+-]\d\d(:?\d\d)?$")
-
-# Columns written by ingestion, in INSERT order.
-_COLUMNAS = (
-    "id",
-    "tipo",
-    "ocurrido_en",
-    "recibido_en",
-    "marca_id",
-    "publicacion_id",
-    "socio_id",
-    "click_id",
-    "visitante_id",
-    "codigo_referido",
-    "valor",
-    "moneda",
-    "referencia_externa",
-    "metadata",
-    "ip_hash",
-    "user_agent",
-    "estado_atribucion",
-    "motivo_descarte",
-    "huella",
-)
-_TABLA_TEMPORAL = "apc_evento_lote"
-# Columns read back for the API representation.
-CAMPOS_SALIDA = (
-    "id",
-    "tipo",
-    "ocurrido_en",
-    "recibido_en",
-    "marca_id",
-    "publicacion_id",
-    "socio_id",
-    "click_id",
-    "visitante_id",
-    "codigo_referido",
-    "valor",
-    "moneda",
-    "referencia_externa",
-    "metadata",
-    "user_agent",
-    "estado_atribucion",
-    "motivo_descarte",
-    "atribuido_en",
-)
 
 
 class ConflictoLote(ErrorValidacion):
@@ -138,8 +96,9 @@ def _uuid_txt(valor: Any) -> str | None:
 
 
 def evento_representar(fila: dict[str, Any]) -> dict[str, Any]:
-    """The API representation of an event row (keys of `CAMPOS_SALIDA`); the same shape as
-    `EventoSerializer`, built without DRF fields so the hot path stays cheap."""
+    """The API representation of an event row (`almacen.CAMPOS_PUBLICOS`, named as in
+    `almacen.CAMPOS_API`); the same shape as `EventoSerializer`, built without DRF fields so the
+    hot path stays cheap."""
     valor = fila["valor"]
     metadata = fila["metadata"]
     if isinstance(metadata, str):  # raw SQL on SQLite returns the JSON text
@@ -409,6 +368,97 @@ def marcas_conocidas_olvidar() -> None:
     _marcas_conocidas.clear()
 
 
+@dataclass
+class _Referencias:
+    """What the items of one request reference, loaded with one query per kind."""
+
+    marcas: set[uuid.UUID]
+    publicaciones: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]]
+    socios_por_codigo: dict[str, uuid.UUID]
+    clicks: dict[uuid.UUID, uuid.UUID | None]
+    # Clicks sent in the same batch may be followed by later items of the batch.
+    clicks_del_lote: dict[uuid.UUID, uuid.UUID | None]
+
+
+def _cargar_referencias(
+    validos: Sequence[dict[str, Any]], *, alcance: Alcance, un_solo_item: bool
+) -> _Referencias:
+    pub_ids = {it["publicacion_id"] for it in validos if it["publicacion_id"]}
+    codigos = {it["codigo_referido"] for it in validos if it["codigo_referido"]}
+    click_ids = {it["click_id"] for it in validos if it["click_id"]}
+    marca_ids = {it["marca_id"] for it in validos if it["marca_id"]}
+    refs = _Referencias(
+        marcas=set(marca_ids),
+        publicaciones={},
+        socios_por_codigo={},
+        clicks={},
+        clicks_del_lote={
+            it["id"]: it["marca_id"] for it in validos if it["id"] and it["tipo"] == "click"
+        },
+    )
+    if pub_ids:
+        refs.publicaciones = {
+            pid: (mid, sid)
+            for pid, mid, sid in Publicacion.objects.filter(id__in=pub_ids).values_list(
+                "id", "marca_id", "medio__socio_id"
+            )
+        }
+    if codigos:
+        refs.socios_por_codigo = dict(
+            Socio.objects.filter(codigo_referido__in=codigos).values_list("codigo_referido", "id")
+        )
+    if click_ids:
+        refs.clicks = dict(
+            Evento.objects.filter(id__in=click_ids, tipo=TipoEvento.CLICK).values_list(
+                "id", "marca_id"
+            )
+        )
+    if alcance.es_staff and marca_ids:
+        refs.marcas = _marcas_existentes(marca_ids, cacheable=un_solo_item)
+    return refs
+
+
+def _socio_referido(
+    it: dict[str, Any], refs: _Referencias, err: _Errores, *, legado: bool
+) -> uuid.UUID | None:
+    """The partner the item names through its publicacion and/or codigo_referido (they must
+    agree); a legacy item without marca takes the publicacion's."""
+    socio_id = None
+    if it["publicacion_id"] is not None:
+        pub = refs.publicaciones.get(it["publicacion_id"])
+        if pub is None:
+            err.add("publicacion", "Unknown publicacion.")
+        else:
+            pub_marca, socio_id = pub
+            if legado and it["marca_id"] is None:
+                it["marca_id"] = pub_marca
+            elif pub_marca != it["marca_id"]:
+                err.add("publicacion", "The publicacion does not belong to this marca.")
+    if it["codigo_referido"]:
+        socio_codigo = refs.socios_por_codigo.get(it["codigo_referido"])
+        if socio_codigo is None:
+            err.add("codigo_referido", "Unknown codigo_referido.")
+        elif socio_id is not None and socio_codigo != socio_id:
+            err.add("codigo_referido", "Belongs to another socio than the publicacion.")
+        else:
+            socio_id = socio_codigo
+    return socio_id
+
+
+def _comprobar_click(it: dict[str, Any], refs: _Referencias, err: _Errores) -> None:
+    if it["click_id"] is None:
+        return
+    if it["click_id"] in refs.clicks:
+        click_marca = refs.clicks[it["click_id"]]
+    elif it["click_id"] in refs.clicks_del_lote and it["click_id"] != it["id"]:
+        click_marca = refs.clicks_del_lote[it["click_id"]]
+    else:
+        click_marca = None
+        err.add("click_id", "Unknown click event.")
+    if click_marca is not None and click_marca != it["marca_id"]:
+        err.add("click_id", "The click belongs to another marca.")
+
+
 def _resolver_referencias(
     items: Sequence[dict[str, Any]],
     errores: dict[int, _Errores],
@@ -419,192 +469,18 @@ def _resolver_referencias(
     """Check marca/publicacion/codigo_referido/click_id with one query per kind for all items,
     fill `socio_id` (denormalised), and record errors per index."""
     validos = [(i, it) for i, it in enumerate(items) if it]
-    pub_ids = {it["publicacion_id"] for _, it in validos if it["publicacion_id"]}
-    codigos = {it["codigo_referido"] for _, it in validos if it["codigo_referido"]}
-    click_ids = {it["click_id"] for _, it in validos if it["click_id"]}
-    marca_ids = {it["marca_id"] for _, it in validos if it["marca_id"]}
-
-    publicaciones: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]] = {}
-    if pub_ids:
-        publicaciones = {
-            pid: (mid, sid)
-            for pid, mid, sid in Publicacion.objects.filter(id__in=pub_ids).values_list(
-                "id", "marca_id", "medio__socio_id"
-            )
-        }
-    socios_por_codigo: dict[str, uuid.UUID] = {}
-    if codigos:
-        socios_por_codigo = dict(
-            Socio.objects.filter(codigo_referido__in=codigos).values_list("codigo_referido", "id")
-        )
-    clicks: dict[uuid.UUID, uuid.UUID | None] = {}
-    if click_ids:
-        clicks = dict(
-            Evento.objects.filter(id__in=click_ids, tipo=TipoEvento.CLICK).values_list(
-                "id", "marca_id"
-            )
-        )
-    marcas_existentes: set[uuid.UUID] = set(marca_ids)
-    if alcance.es_staff and marca_ids:
-        marcas_existentes = _marcas_existentes(marca_ids, cacheable=len(items) == 1)
-    # Clicks sent in the same batch may be followed by later items of the batch.
-    clicks_del_lote = {
-        it["id"]: it["marca_id"] for _, it in validos if it["id"] and it["tipo"] == "click"
-    }
-
+    refs = _cargar_referencias(
+        [it for _, it in validos], alcance=alcance, un_solo_item=len(items) == 1
+    )
     for i, it in validos:
         err = errores.setdefault(i, _Errores())
-        if it["marca_id"] is not None and it["marca_id"] not in marcas_existentes:
+        if it["marca_id"] is not None and it["marca_id"] not in refs.marcas:
             err.add("marca", "Unknown marca, or not one you may send events for.")
-        socio_id = None
-        if it["publicacion_id"] is not None:
-            pub = publicaciones.get(it["publicacion_id"])
-            if pub is None:
-                err.add("publicacion", "Unknown publicacion.")
-            else:
-                pub_marca, socio_id = pub
-                if legado and it["marca_id"] is None:
-                    it["marca_id"] = pub_marca
-                elif pub_marca != it["marca_id"]:
-                    err.add("publicacion", "The publicacion does not belong to this marca.")
-        if it["codigo_referido"]:
-            socio_codigo = socios_por_codigo.get(it["codigo_referido"])
-            if socio_codigo is None:
-                err.add("codigo_referido", "Unknown codigo_referido.")
-            elif socio_id is not None and socio_codigo != socio_id:
-                err.add("codigo_referido", "Belongs to another socio than the publicacion.")
-            else:
-                socio_id = socio_codigo
-        if it["click_id"] is not None:
-            if it["click_id"] in clicks:
-                click_marca = clicks[it["click_id"]]
-            elif it["click_id"] in clicks_del_lote and it["click_id"] != it["id"]:
-                click_marca = clicks_del_lote[it["click_id"]]
-            else:
-                click_marca = None
-                err.add("click_id", "Unknown click event.")
-            if click_marca is not None and click_marca != it["marca_id"]:
-                err.add("click_id", "The click belongs to another marca.")
-        it["socio_id"] = socio_id
+        it["socio_id"] = _socio_referido(it, refs, err, legado=legado)
+        _comprobar_click(it, refs, err)
 
 
-# --- Writing --------------------------------------------------------------------------------
-def sentencia_optimista(hacer: Callable[[], T]) -> T:
-    """Run `hacer` (ONE idempotent autocommit statement) skipping the connection health check.
-
-    With CONN_HEALTH_CHECKS Django sends a `SELECT 1` before the first query of each request
-    that reuses a pooled connection: a round trip per request on the hot paths. Here the
-    statement itself is the check: if the reused connection turns out dead, it is closed and the
-    statement retried once on a fresh one (so a database restart between requests costs no 503,
-    as with the health check). Only for idempotent statements (an INSERT … ON CONFLICT DO NOTHING
-    with a fixed id): a commit whose acknowledgement was lost is not written twice. Inside a
-    transaction, or when the connection was already checked or opened in this request, it just
-    runs `hacer`.
-    """
-    conexion: Any = connection  # health_check_* are not in the type stubs
-    reusada = (
-        getattr(conexion, "health_check_enabled", False)
-        and conexion.connection is not None
-        and not conexion.health_check_done
-        and conexion.get_autocommit()
-    )
-    if not reusada:
-        return hacer()
-    conexion.health_check_done = True
-    try:
-        return hacer()
-    except (OperationalError, InterfaceError):
-        connection.close()
-        return hacer()
-
-
-def _fila_db(it: dict[str, Any], recibido_en: Any, nativo_uuid: bool) -> list[Any]:
-    def u(valor: uuid.UUID | None) -> Any:
-        if valor is None:
-            return None
-        return valor if nativo_uuid else valor.hex
-
-    ops = connection.ops
-    return [
-        u(it["id"]),
-        it["tipo"],
-        ops.adapt_datetimefield_value(it["ocurrido_en"]),
-        recibido_en,
-        u(it["marca_id"]),
-        u(it["publicacion_id"]),
-        u(it["socio_id"]),
-        u(it["click_id"]),
-        it["visitante_id"],
-        it["codigo_referido"],
-        it["valor"],
-        it["moneda"],
-        it["referencia_externa"],
-        it["_metadata_json"].decode(),
-        "",
-        "",
-        EstadoAtribucion.PENDIENTE.value,
-        "",
-        it["huella"],
-    ]
-
-
-def _insertar(items: Sequence[dict[str, Any]], recibido_en: datetime) -> set[uuid.UUID]:
-    """Write the rows, skipping any that hit a unique key; return the ids actually inserted.
-
-    PostgreSQL, several rows: COPY into a session temp table, then one
-    `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id` (COPY is C-fast; a 19,000-parameter
-    VALUES list spends its time in client-side query parsing). Otherwise: multi-row
-    `INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING id`, split only by the database's
-    bound-parameter limit (SQLite). Must run inside a transaction when more than one
-    statement is issued (the batch service does).
-    """
-    nativo_uuid = connection.features.has_native_uuid_field
-    recibido_db = connection.ops.adapt_datetimefield_value(recibido_en)
-    # A stable order (by id) keeps concurrent overlapping batches from deadlocking.
-    items = sorted(items, key=lambda it: it["id"])
-    columnas = ", ".join(_COLUMNAS)
-    insertados: set[uuid.UUID] = set()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(items) > 1:
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_TABLA_TEMPORAL} "
-                "(LIKE eventos_medios_evento INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            with cursor.cursor.copy(f"COPY {_TABLA_TEMPORAL} ({columnas}) FROM STDIN") as copia:
-                for it in items:
-                    copia.write_row(_fila_db(it, recibido_db, nativo_uuid))
-            cursor.execute(
-                f"INSERT INTO eventos_medios_evento ({columnas}) "
-                f"SELECT {columnas} FROM {_TABLA_TEMPORAL} ORDER BY id "
-                "ON CONFLICT DO NOTHING RETURNING id"
-            )
-            insertados = {fila[0] for fila in cursor.fetchall()}
-            cursor.execute(f"DELETE FROM {_TABLA_TEMPORAL}")
-            return insertados
-        es_pg = connection.vendor == "postgresql"
-        marcador = (
-            "("
-            + ", ".join("%s::jsonb" if es_pg and c == "metadata" else "%s" for c in _COLUMNAS)
-            + ")"
-        )
-        max_params = connection.features.max_query_params or 60000
-        por_sentencia = max(1, min(1000, max_params // len(_COLUMNAS)))
-        for inicio in range(0, len(items), por_sentencia):
-            trozo = items[inicio : inicio + por_sentencia]
-            params: list[Any] = []
-            for it in trozo:
-                params.extend(_fila_db(it, recibido_db, nativo_uuid))
-            cursor.execute(
-                f"INSERT INTO eventos_medios_evento ({columnas}) VALUES "
-                + ", ".join([marcador] * len(trozo))
-                + " ON CONFLICT DO NOTHING RETURNING id",
-                params,
-            )
-            for (valor,) in cursor.fetchall():
-                insertados.add(valor if isinstance(valor, uuid.UUID) else uuid.UUID(str(valor)))
-    return insertados
-
-
+# --- Writing (through the table's owner, eventos_medios.almacen) ---------------------------
 def _resolver_omitidos(
     items: Sequence[dict[str, Any]], insertados: set[uuid.UUID]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, tuple[str, str, uuid.UUID]]]:
@@ -618,7 +494,7 @@ def _resolver_omitidos(
     por_id = {
         fila["id"]: fila
         for fila in Evento.objects.filter(id__in=[it["id"] for _, it in omitidos]).values(
-            *CAMPOS_SALIDA, "huella"
+            *almacen.CAMPOS_PUBLICOS, "huella"
         )
     }
     pendientes_venta: list[tuple[int, dict[str, Any]]] = []
@@ -701,7 +577,7 @@ def _preparar(
 def _anunciar(ids: Iterable[uuid.UUID], emisor: Any) -> None:
     ids = list(ids)
     if ids:
-        transaction.on_commit(partial(eventos_registrados.send, sender=emisor, evento_ids=ids))
+        enviar_al_confirmar(eventos_registrados, sender=emisor, evento_ids=ids)
 
 
 # --- Services -------------------------------------------------------------------------------
@@ -727,7 +603,9 @@ def evento_registrar(
     recibido_en = timezone.now()
     # One INSERT statement is atomic by itself: no BEGIN/COMMIT round trips on the hot path.
     try:
-        insertados = sentencia_optimista(lambda: _insertar(items, recibido_en))
+        insertados = almacen.sentencia_optimista(
+            lambda: almacen.eventos_insertar(items, recibido_en)
+        )
     except IntegrityError:
         # A reference vanished after it was checked (e.g. a cached marca was deleted): check
         # again against the database; a 400 naming the field if so, else the error stands.
@@ -773,7 +651,7 @@ def eventos_registrar_lote(
         raise ErrorValidacion({"eventos": {str(i): dict(e) for i, e in sorted(errores.items())}})
     recibido_en = timezone.now()
     with transaction.atomic():
-        insertados = _insertar(items, recibido_en)
+        insertados = almacen.eventos_insertar(items, recibido_en)
         conflictos: dict[int, tuple[str, str, uuid.UUID]] = {}
         if len(insertados) < len(items):
             _, conflictos = _resolver_omitidos(items, insertados)

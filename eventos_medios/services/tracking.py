@@ -1,8 +1,8 @@
 """The tracking link `GET /t/<codigo>` (PRODUCT.md §2): the flash-sale hot path.
 
 Budget per click: ONE Redis round trip (one server-side script: rate-limit counter, cached
-publicacion, the duplicate-rule `SET NX`), ONE committed INSERT (raw SQL, no model
-instantiation, no `SELECT 1` health check before it) and a redirect.
+publicacion, the duplicate-rule claim), ONE committed INSERT (`almacen.evento_click_insertar`:
+raw SQL, no model instantiation, no `SELECT 1` health check before it) and a redirect.
 No Celery round trip before answering; `eventos_registrados` is sent on commit for counted
 clicks. Without Redis (embedded mode, or Redis down) the same rules run through the local cache
 and the database.
@@ -11,28 +11,25 @@ Rules:
 - unknown code, or a publicacion without `url_destino` → 404, nothing stored;
 - HEAD → stored `descartado`/`head` and redirected;
 - a known bot user agent (or an empty one) → stored `descartado`/`bot` and redirected;
-- a repeat click of the same IP on the same publicacion within an hour of a counted click →
-  stored `descartado`/`duplicado`. Redis `SET key NX EX 3600` decides; if Redis is unavailable a
-  database query over the click index decides instead;
+- a click counts once per (socio, marca, IP hash) per hour across all of that partner's codes;
+  a repeat within the hour of a counted click is stored `descartado`/`duplicado`
+  (`services.duplicados`: the Redis claim, or a database look-up when Redis is unavailable);
 - only `sha256(IP_HASH_SALT + ip)` is stored, never the IP.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.utils import timezone
 
 from alpespartners.api.ratelimit import (
@@ -44,14 +41,14 @@ from alpespartners.api.ratelimit import (
     limite_espera,
     redis_crudo,
 )
+from alpespartners.senales import enviar_al_confirmar
+from eventos_medios import almacen
 from eventos_medios.models import (
     EstadoAtribucion,
-    Evento,
     MotivoDescarte,
     Publicacion,
-    TipoEvento,
 )
-from eventos_medios.services.ingesta import sentencia_optimista
+from eventos_medios.services import duplicados
 from eventos_medios.signals import eventos_registrados
 
 # Known crawlers, link unfurlers, monitors and HTTP libraries. A human's browser never sends
@@ -71,21 +68,11 @@ CODIGO_VALIDO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 VISITANTE_VALIDO = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 PARAMETRO_CLICK = "apc_click"
 PARAMETRO_VISITANTE = "apc_vid"
-VENTANA_DUPLICADO = timedelta(hours=1)
-_SEGUNDOS_DUPLICADO = int(VENTANA_DUPLICADO.total_seconds())
 _TTL_PUBLICACION_SEGUNDOS = 30
 _TTL_PUBLICACION_AUSENTE_SEGUNDOS = 5
 _PREFIJO_CACHE = "pubcod:"
 _AUSENTE = "-"
 _LARGO_USER_AGENT = 512
-
-_SQL_INSERT = (
-    "INSERT INTO eventos_medios_evento (id, tipo, ocurrido_en, recibido_en, marca_id, "
-    "publicacion_id, socio_id, visitante_id, codigo_referido, moneda, referencia_externa, "
-    "metadata, ip_hash, user_agent, estado_atribucion, motivo_descarte, huella) "
-    "VALUES (%s, 'click', %s, %s, %s, %s, %s, %s, '', '', '', '{}', %s, %s, %s, %s, '') "
-    "ON CONFLICT DO NOTHING"  # idempotent by id, so a retry on a fresh connection is safe
-)
 
 
 @dataclass(frozen=True)
@@ -142,12 +129,6 @@ def url_con_click(url_destino: str, evento_id: uuid.UUID) -> str:
 
 def _clave_publicacion(codigo: str) -> str:
     return _PREFIJO_CACHE + codigo
-
-
-def _clave_duplicado(codigo: str, huella_ip: str) -> str:
-    # Keyed by the (immutable, unique) code so the claim rides in the same Redis round trip
-    # as the publicacion lookup.
-    return f"clk:{codigo}:{huella_ip}"
 
 
 def _codificar(destino: DestinoPublicacion | None) -> str:
@@ -238,26 +219,6 @@ def _recordar(codigo: str, destino: DestinoPublicacion | None, r: Any) -> None:
         cache_fallo(exc, donde="publicacion cache")
 
 
-def _duplicado_en_la_base(*, destino: DestinoPublicacion, huella_ip: str, ahora: datetime) -> bool:
-    """The duplicate rule from the click index (used when Redis is unavailable)."""
-    return (
-        Evento.objects.filter(
-            publicacion_id=destino.publicacion_id,
-            ip_hash=huella_ip,
-            tipo=TipoEvento.CLICK,
-            ocurrido_en__gte=ahora - VENTANA_DUPLICADO,
-        )
-        .exclude(estado_atribucion=EstadoAtribucion.DESCARTADO)
-        .exists()
-    )
-
-
-def _uuid_db(valor: uuid.UUID | None) -> uuid.UUID | str | None:
-    if valor is None:
-        return None
-    return valor if connection.features.has_native_uuid_field else valor.hex
-
-
 @dataclass(frozen=True)
 class _Consulta:
     """What one Redis round trip told us (None fields: not asked or not answered)."""
@@ -269,8 +230,13 @@ class _Consulta:
 
 # Rate-limit counter, cached publicacion and duplicate claim as ONE command (a server-side
 # script: one request to pack and one reply to parse, cheaper client-side than a pipeline of
-# four). An empty key name means "not asked". Returns {count or -1, cached value or nil,
-# 1 if the claim was taken now else 0}.
+# four). KEYS[1] is the rate-limit counter ('' when not limited), KEYS[2] the cached
+# publicacion. The claim's key is built here from the cached value's marca and socio, as
+# `duplicados.clave_redis` builds it (prefix ARGV[3], '' when not claiming; IP hash ARGV[4]):
+# the publicacion is not known before this round trip, and a click counts per (socio, marca,
+# IP hash). (A key built inside a script rules out Redis Cluster; this project uses one
+# Redis.) No claim when the destination is unknown or the request is over its rate limit
+# (ARGV[5], -1 when none). Returns {count or -1, cached value or nil, 1 if claimed now else 0}.
 _LUA_CONSULTA = """
 local cuenta = -1
 if KEYS[1] ~= '' then
@@ -279,8 +245,13 @@ if KEYS[1] ~= '' then
 end
 local destino = redis.call('GET', KEYS[2])
 local reclamado = 0
-if KEYS[3] ~= '' and redis.call('SET', KEYS[3], 1, 'EX', ARGV[2], 'NX') then
-  reclamado = 1
+local permitido = KEYS[1] == '' or cuenta <= tonumber(ARGV[5])
+if ARGV[3] ~= '' and destino and destino ~= '-' and permitido then
+  local marca, socio = string.match(destino, '^[^|]*|([^|]*)|([^|]*)|')
+  local clave = ARGV[3] .. (socio or '') .. ':' .. (marca or '') .. ':' .. ARGV[4]
+  if redis.call('SET', clave, 1, 'EX', ARGV[2], 'NX') then
+    reclamado = 1
+  end
 end
 return {cuenta, destino, reclamado}
 """
@@ -305,10 +276,15 @@ def _consultar_redis(
         if limite is not None
         else ""
     )
-    clave_dup = cache.make_key(_clave_duplicado(codigo, huella_ip)) if reclamar else ""
     cuenta, cacheado, reclamado = _script_consulta(r)(
-        keys=[clave_rl, cache.make_key(_clave_publicacion(codigo)), clave_dup],
-        args=[limite.ventana + 1 if limite is not None else 0, _SEGUNDOS_DUPLICADO],
+        keys=[clave_rl, cache.make_key(_clave_publicacion(codigo))],
+        args=[
+            limite.ventana + 1 if limite is not None else 0,
+            duplicados.SEGUNDOS_VENTANA,
+            duplicados.prefijo_redis() if reclamar else "",
+            huella_ip,
+            limite.cantidad if limite is not None else -1,
+        ],
         client=r,
     )
     espera = None
@@ -319,6 +295,135 @@ def _consultar_redis(
         destino_cacheado=cacheado.decode() if cacheado is not None else None,
         reclamado=bool(reclamado) if reclamar else None,
     )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """Where the click goes and whether it counts (no destino: 404, or 429 with `espera`).
+    `reclamo` is the claim this click took, to give back if it cannot be stored."""
+
+    destino: DestinoPublicacion | None = None
+    espera: int | None = None
+    duplicado: bool = False
+    reclamo: tuple[duplicados.ReglaDuplicados, duplicados.ClaveClick] | None = None
+
+
+def _contar(
+    regla: duplicados.ReglaDuplicados, clave: duplicados.ClaveClick, ahora: datetime
+) -> tuple[bool, duplicados.ReglaDuplicados]:
+    """Ask `regla` whether the click counts; the database answers if Redis fails meanwhile."""
+    try:
+        return regla.reclamar(clave, ahora=ahora), regla
+    except Exception as exc:  # noqa: BLE001 - Redis down: the database decides
+        cache_fallo(exc, donde="duplicate click rule")
+        base = duplicados.DuplicadosBaseDeDatos()
+        return base.reclamar(clave, ahora=ahora), base
+
+
+def _decision(
+    destino: DestinoPublicacion,
+    huella_ip: str,
+    *,
+    contado: bool | None,
+    regla: duplicados.ReglaDuplicados,
+) -> _Decision:
+    """`contado`: whether the click took its claim (None: not asked, it is already discarded)."""
+    if contado is None:
+        return _Decision(destino=destino)
+    clave = duplicados.ClaveClick(destino.socio_id, destino.marca_id, huella_ip)
+    return _Decision(
+        destino=destino, duplicado=not contado, reclamo=(regla, clave) if contado else None
+    )
+
+
+def _decidir_con_redis(
+    r: Any, *, codigo: str, huella_ip: str, reclamar: bool, limite: Limite | None, ahora: datetime
+) -> _Decision:
+    consulta = _consultar_redis(
+        r, codigo=codigo, huella_ip=huella_ip, reclamar=reclamar, limite=limite
+    )
+    if consulta.espera is not None:
+        return _Decision(espera=consulta.espera)
+    if consulta.destino_cacheado == _AUSENTE:
+        return _Decision()
+    if consulta.destino_cacheado is not None:
+        destino = _decodificar(consulta.destino_cacheado)
+        if destino is None:  # pragma: no cover - only _AUSENTE decodes to None
+            return _Decision()
+        return _decision(
+            destino, huella_ip, contado=consulta.reclamado, regla=duplicados.DuplicadosRedis(r)
+        )
+    # Not cached: the script could not know the partner; read it, cache it, then claim.
+    destino = _publicacion_de_la_base(codigo)
+    _recordar(codigo, destino, r)
+    if destino is None:
+        return _Decision()
+    if not reclamar:
+        return _Decision(destino=destino)
+    clave = duplicados.ClaveClick(destino.socio_id, destino.marca_id, huella_ip)
+    contado, regla = _contar(duplicados.DuplicadosRedis(r), clave, ahora)
+    return _decision(destino, huella_ip, contado=contado, regla=regla)
+
+
+def _decidir_sin_redis(
+    *, codigo: str, huella_ip: str, reclamar: bool, limite: Limite | None, ahora: datetime
+) -> _Decision:
+    """No Redis (embedded mode with the local-memory cache, or Redis down)."""
+    espera = limite_consumir(ambito="t", identidad=huella_ip, limite=limite)
+    if espera is not None:
+        return _Decision(espera=espera)
+    destino = publicacion_destino(codigo=codigo)
+    if destino is None:
+        return _Decision()
+    if not reclamar:
+        return _Decision(destino=destino)
+    clave = duplicados.ClaveClick(destino.socio_id, destino.marca_id, huella_ip)
+    regla = duplicados.DuplicadosBaseDeDatos()
+    return _decision(destino, huella_ip, contado=regla.reclamar(clave, ahora=ahora), regla=regla)
+
+
+def _decidir(
+    *, codigo: str, huella_ip: str, reclamar: bool, limite: Limite | None, ahora: datetime
+) -> _Decision:
+    """Rate limit, destination and the duplicate rule: through Redis in one round trip, or
+    through the local cache and the database when Redis is not there."""
+    r = redis_crudo()
+    if r is not None:
+        try:
+            return _decidir_con_redis(
+                r, codigo=codigo, huella_ip=huella_ip, reclamar=reclamar, limite=limite, ahora=ahora
+            )
+        except Exception as exc:  # noqa: BLE001 - Redis down: database fallbacks below
+            cache_fallo(exc, donde="tracking")
+    return _decidir_sin_redis(
+        codigo=codigo, huella_ip=huella_ip, reclamar=reclamar, limite=limite, ahora=ahora
+    )
+
+
+def _guardar(decision: _Decision, destino: DestinoPublicacion, **click: Any) -> None:
+    """Store the click (one committed INSERT); if that fails, give back the duplicate-rule claim
+    it took, so that the visitor's retry counts."""
+    try:
+        almacen.evento_click_insertar(
+            marca_id=destino.marca_id,
+            publicacion_id=destino.publicacion_id,
+            socio_id=destino.socio_id,
+            **click,
+        )
+    except Exception:
+        if decision.reclamo is not None:
+            regla, clave = decision.reclamo
+            regla.liberar(clave)
+        raise
+
+
+def _descarte_previo(*, es_head: bool, user_agent: str) -> str:
+    """Why the click is discarded before any look-up (HEAD, bot), or ''."""
+    if es_head:
+        return MotivoDescarte.HEAD.value
+    if es_bot(user_agent):
+        return MotivoDescarte.BOT.value
+    return ""
 
 
 def click_registrar(
@@ -345,113 +450,33 @@ def click_registrar(
     user_agent = user_agent[:_LARGO_USER_AGENT].replace("\x00", "")
     if visitante_id and not VISITANTE_VALIDO.match(visitante_id):
         visitante_id = ""
-    descarte = ""
-    if es_head:
-        descarte = MotivoDescarte.HEAD.value
-    elif es_bot(user_agent):
-        descarte = MotivoDescarte.BOT.value
-    reclamar = not descarte
-
-    consulta: _Consulta | None = None
-    r = redis_crudo()
-    if r is not None:
-        try:
-            consulta = _consultar_redis(
-                r, codigo=codigo, huella_ip=huella_ip, reclamar=reclamar, limite=limite
-            )
-        except Exception as exc:  # noqa: BLE001 - Redis down: database fallbacks below
-            cache_fallo(exc, donde="tracking")
-            r = None
-
-    if consulta is not None:
-        if consulta.espera is not None or consulta.destino_cacheado == _AUSENTE:
-            if consulta.reclamado:
-                _liberar(r, codigo, huella_ip)
-            if consulta.espera is not None:
-                return ResultadoClick(click=None, espera=consulta.espera)
-            return ResultadoClick(click=None)
-        if consulta.destino_cacheado is not None:
-            destino = _decodificar(consulta.destino_cacheado)
-        else:
-            destino = _publicacion_de_la_base(codigo)
-            _recordar(codigo, destino, r)
-        if destino is None:
-            if consulta.reclamado:
-                _liberar(r, codigo, huella_ip)
-            return ResultadoClick(click=None)
-        duplicado = reclamar and not consulta.reclamado
-    else:
-        # No Redis (embedded mode with the local-memory cache, or Redis down).
-        espera = limite_consumir(ambito="t", identidad=huella_ip, limite=limite)
-        if espera is not None:
-            return ResultadoClick(click=None, espera=espera)
-        destino = publicacion_destino(codigo=codigo)
-        if destino is None:
-            return ResultadoClick(click=None)
-        duplicado = reclamar and _duplicado_sin_redis(
-            codigo=codigo, destino=destino, huella_ip=huella_ip, ahora=ahora
-        )
-
-    if duplicado:
+    descarte = _descarte_previo(es_head=es_head, user_agent=user_agent)
+    decision = _decidir(
+        codigo=codigo, huella_ip=huella_ip, reclamar=not descarte, limite=limite, ahora=ahora
+    )
+    destino = decision.destino
+    if destino is None:
+        return ResultadoClick(click=None, espera=decision.espera)
+    if decision.duplicado:
         descarte = MotivoDescarte.DUPLICADO.value
     estado = EstadoAtribucion.DESCARTADO.value if descarte else EstadoAtribucion.PENDIENTE.value
     evento_id = uuid.uuid4()
-    momento = connection.ops.adapt_datetimefield_value(ahora)
-    parametros = (
-        _uuid_db(evento_id),
-        momento,
-        momento,
-        _uuid_db(destino.marca_id),
-        _uuid_db(destino.publicacion_id),
-        _uuid_db(destino.socio_id),
-        visitante_id,
-        huella_ip,
-        user_agent,
-        estado,
-        descarte,
+    _guardar(
+        decision,
+        destino,
+        evento_id=evento_id,
+        momento=ahora,
+        visitante_id=visitante_id,
+        ip_hash=huella_ip,
+        user_agent=user_agent,
+        estado=estado,
+        motivo_descarte=descarte,
     )
-
-    def insertar() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(_SQL_INSERT, parametros)
-
-    try:
-        # No `SELECT 1` health check first: the INSERT is the check (retried once if dead).
-        sentencia_optimista(insertar)
-    except Exception:
-        if reclamar and not duplicado:
-            _liberar(r, codigo, huella_ip)  # so that a retry is counted
-        raise
-
     if not descarte:
-        transaction.on_commit(
-            partial(eventos_registrados.send, sender=click_registrar, evento_ids=[evento_id])
-        )
+        enviar_al_confirmar(eventos_registrados, sender=click_registrar, evento_ids=[evento_id])
+    url = url_con_click(destino.url_destino, evento_id)
     return ResultadoClick(
         click=ClickRegistrado(
-            evento_id=evento_id,
-            url_redireccion=url_con_click(destino.url_destino, evento_id),
-            estado=estado,
-            motivo_descarte=descarte,
+            evento_id=evento_id, url_redireccion=url, estado=estado, motivo_descarte=descarte
         )
     )
-
-
-def _duplicado_sin_redis(
-    *, codigo: str, destino: DestinoPublicacion, huella_ip: str, ahora: datetime
-) -> bool:
-    if cache_disponible():
-        try:
-            return not cache.add(_clave_duplicado(codigo, huella_ip), 1, _SEGUNDOS_DUPLICADO)
-        except Exception as exc:  # noqa: BLE001 - fall back to the database
-            cache_fallo(exc, donde="duplicate click rule")
-    return _duplicado_en_la_base(destino=destino, huella_ip=huella_ip, ahora=ahora)
-
-
-def _liberar(r: Any, codigo: str, huella_ip: str) -> None:
-    """Undo a duplicate claim whose click was not stored (best effort)."""
-    with contextlib.suppress(Exception):
-        if r is not None:
-            r.delete(cache.make_key(_clave_duplicado(codigo, huella_ip)))
-        else:
-            cache.delete(_clave_duplicado(codigo, huella_ip))

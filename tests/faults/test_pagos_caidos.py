@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db import connection
 
 from comision_recompensa.models import Comision, EstadoCredito, EstadoPago, Pago, Recompensa
-from comision_recompensa.services.entrega_pagos import pagos_entregar_pendientes
-from comision_recompensa.services.pagos import pagos_generar
-from comision_recompensa.simulador_pagos import SimuladorPagos
+from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
+from comision_recompensa.pagos.entrega import pagos_entregar_pendientes
+from comision_recompensa.pagos.services import pagos_generar
 from comision_recompensa.tests.pagos_helpers import comision_aprobada, recompensa_aprobada
 from eventos_medios.tests.factories import SocioFactory
 from tests.procesos import esperar

@@ -30,7 +30,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from alpespartners.comandos import ComandoOperador, Resumen
+from alpespartners.comandos import Cierre, ComandoOperador
 from comision_recompensa.models import (
     AsociacionEstrategica,
     Comision,
@@ -179,7 +179,7 @@ class Command(ComandoOperador):
         )
 
     def handle(self, *args: Any, **opciones: Any) -> None:
-        resumen = Resumen("cargar_demo")
+        cierre = Cierre("cargar_demo")
         with transaction.atomic():
             marca = self._marca()
             socios = [self._socio(marca, datos) for datos in SOCIOS_DEMO]
@@ -191,23 +191,23 @@ class Command(ComandoOperador):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for linea in credenciales:
             self.stdout.write(f"  {linea}")
-        resumen.fijar("marca", 1)
-        resumen.fijar("socios", len(socios))
-        resumen.fijar("publicaciones", Publicacion.objects.filter(marca=marca).count())
-        resumen.fijar("eventos added", nuevos)
-        resumen.fijar("eventos", Evento.objects.filter(marca=marca).count())
-        resumen.fijar("comisiones", comisiones.count())
-        resumen.fijar("recompensas", recompensas.count())
-        resumen.etiqueta_dinero = "money credited"
+        cierre.fijar("marca", 1)
+        cierre.fijar("socios", len(socios))
+        cierre.fijar("publicaciones", Publicacion.objects.filter(marca=marca).count())
+        cierre.fijar("eventos added", nuevos)
+        cierre.fijar("eventos", Evento.objects.filter(marca=marca).count())
+        cierre.fijar("comisiones", comisiones.count())
+        cierre.fijar("recompensas", recompensas.count())
+        cierre.etiqueta_dinero = "money credited"
         for qs in (comisiones, recompensas):
-            resumen.sumar_todo(
+            cierre.sumar_todo(
                 qs.exclude(moneda="")
                 .values("moneda")
                 .annotate(total=Sum("monto"))
                 .values_list("moneda", "total")
             )
-        resumen.notas.append(f"marca id: {marca.pk}")
-        resumen.imprimir(self)
+        cierre.notas.append(f"marca id: {marca.pk}")
+        cierre.imprimir(self)
 
     # --- Catalogue ---------------------------------------------------------------------
     def _marca(self) -> Marca:
@@ -337,9 +337,9 @@ class Command(ComandoOperador):
         estados = Counter(
             Evento.objects.filter(pk__in=ids).values_list("estado_atribucion", flat=True)
         )
-        resumen = ", ".join(f"{n} {estado}" for estado, n in sorted(estados.items()))
+        por_estado = ", ".join(f"{n} {estado}" for estado, n in sorted(estados.items()))
         if self.detallar:
-            self.stdout.write(f"Loaded {len(ids)} demo events ({resumen}).")
+            self.stdout.write(f"Loaded {len(ids)} demo events ({por_estado}).")
         return len(ids)
 
     @staticmethod
@@ -360,7 +360,7 @@ def _atribuir(ids: list[str]) -> None:
     commit too, so eager Celery or a running worker may have done it already (a no-op then);
     without attribution they stay pendiente until a worker picks them up."""
     try:
-        from comision_recompensa.services.atribucion import eventos_atribuir
+        from comision_recompensa.atribucion.services import eventos_atribuir
     except ImportError:  # pragma: no cover - attribution not installed
         return
     eventos_atribuir(evento_ids=ids)

@@ -9,14 +9,14 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
-from alpespartners.comandos import ComandoOperador, Resumen
+from alpespartners.comandos import Cierre, ComandoOperador
 from comision_recompensa.models import Pago
-from comision_recompensa.selectors.pagos import pagos_por_enviar
-from comision_recompensa.services.entrega_pagos import (
+from comision_recompensa.pagos.entrega import (
+    ConteoEntrega,
     ResultadoEntrega,
-    ResumenEntrega,
     pago_entregar,
 )
+from comision_recompensa.pagos.selectors import pagos_por_enviar
 
 
 class Command(ComandoOperador):
@@ -62,24 +62,24 @@ class Command(ComandoOperador):
         super().__init__(*args, **kwargs)
         self._enviados: list[Any] = []  # ids accepted by the current sweep
 
-    def handle_one(self, *, limite: int = 100, barra: tqdm[Any] | None = None) -> ResumenEntrega:
+    def handle_one(self, *, limite: int = 100, barra: tqdm[Any] | None = None) -> ConteoEntrega:
         """One sweep (tests call this directly): what `pagos_entregar_pendientes` does, one
         Pago at a time so a progress bar can follow it."""
-        resumen = ResumenEntrega()
+        conteo = ConteoEntrega()
         self._enviados = []
         if not settings.PAGOS_URL:
-            return resumen
+            return conteo
         ids = pagos_por_enviar(limite=limite)
         if barra is not None:
             barra.reset(total=len(ids))
         for pago_id in ids:
             resultado = pago_entregar(pago_id=pago_id)
-            resumen.contar(resultado)
+            conteo.contar(resultado)
             if resultado == ResultadoEntrega.ENVIADO:
                 self._enviados.append(pago_id)
             if barra is not None:
                 barra.update(1)
-        return resumen
+        return conteo
 
     def handle(self, *args: Any, **opciones: Any) -> None:
         if opciones["limite"] < 1:
@@ -89,21 +89,21 @@ class Command(ComandoOperador):
         if not settings.PAGOS_URL:
             self.stderr.write("PAGOS_URL is not set: Pagos wait as pendiente.")
             return
-        total = Resumen("enviar_pagos")
+        total = Cierre("enviar_pagos")
         total.etiqueta_dinero = "money accepted"
         barra = self.barra(total=0, desc="enviar_pagos", unit="pago")
         barridos = 0
         try:
             while True:
-                resumen = self.handle_one(limite=opciones["limite"], barra=barra)
+                conteo = self.handle_one(limite=opciones["limite"], barra=barra)
                 barridos += 1
-                for resultado, n in resumen.por_resultado.items():
+                for resultado, n in conteo.por_resultado.items():
                     total.contar(resultado, n)
                 total.sumar_todo(
                     Pago.objects.filter(pk__in=self._enviados).values_list("moneda", "monto")
                 )
-                if (resumen.total or not opciones["loop"]) and self.detallar:
-                    self.stdout.write(str(resumen))
+                if (conteo.total or not opciones["loop"]) and self.detallar:
+                    self.stdout.write(str(conteo))
                 if not opciones["loop"]:
                     break
                 time.sleep(opciones["intervalo"])

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from alpespartners.comandos import ComandoOperador, Resumen, formatear_dinero, leer_uuid
+from alpespartners.comandos import Cierre, ComandoOperador, formatear_dinero, leer_uuid
 from comision_recompensa.models import Ajuste, Comision, EstadoCredito, Pago, Recompensa
-from comision_recompensa.selectors.pagos import pago_items
-from comision_recompensa.services.pagos import pagos_generar
+from comision_recompensa.pagos.selectors import pago_items
+from comision_recompensa.pagos.services import pagos_generar
 from eventos_medios.models import Socio
 
 
@@ -55,7 +55,7 @@ class Command(ComandoOperador):
         )
 
     def handle(self, *args: Any, **opciones: Any) -> None:
-        resumen = Resumen("generar_pagos")
+        cierre = Cierre("generar_pagos")
         socio_id: uuid.UUID | None = None
         if opciones.get("socio"):
             socio_id = leer_uuid(opciones["socio"], opcion="--socio")
@@ -75,16 +75,16 @@ class Command(ComandoOperador):
         for pago in pagos:
             n_items = len(pago_items(pago=pago))
             items += n_items
-            resumen.sumar(pago.moneda, pago.monto)
+            cierre.sumar(pago.moneda, pago.monto)
             if self.detallar:
                 self.stdout.write(
                     f"Pago {pago.id}  socio {pago.socio_id}  {pago.monto} {pago.moneda}  "
                     f"({n_items} items)"
                 )
-        texto = formatear_dinero(resumen.dinero) if pagos else "nothing to pay"
+        texto = formatear_dinero(cierre.dinero) if pagos else "nothing to pay"
         self.stdout.write(self.style.SUCCESS(f"{len(pagos)} Pagos generated: {texto}."))
-        resumen.fijar("partners checked", len(socios))
-        resumen.fijar("pagos generated", len(pagos))
-        resumen.fijar("items paid", items)
-        resumen.fijar("partners paid", len({p.socio_id for p in pagos}))
-        resumen.imprimir(self)
+        cierre.fijar("partners checked", len(socios))
+        cierre.fijar("pagos generated", len(pagos))
+        cierre.fijar("items paid", items)
+        cierre.fijar("partners paid", len({p.socio_id for p in pagos}))
+        cierre.imprimir(self)

@@ -1,5 +1,6 @@
 """`manage.py pagos_simulado --puerto 8099 [--tasa-fallos 0.3] [--callback-base URL]`:
-run the payments simulator in the foreground (demo / manual testing)."""
+run the payments simulator in the foreground — a development tool for the demo and manual
+testing (`comision_recompensa/pagos/desarrollo/`); it pays nobody."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
-from alpespartners.comandos import ComandoOperador, Resumen
-from comision_recompensa.simulador_pagos import MODOS, SimuladorPagos
+from alpespartners.comandos import Cierre, ComandoOperador
+from comision_recompensa.pagos.desarrollo.simulador import MODOS, SimuladorPagos
 
 
 def _dinero_aceptado(simulador: SimuladorPagos) -> list[tuple[str, Decimal]]:
@@ -100,22 +101,8 @@ class Command(ComandoOperador):
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
-        if not 0 <= o["puerto"] <= 65535:
-            raise CommandError(f"--puerto must be between 0 and 65535, got {o['puerto']}.")
-        if not 0.0 <= o["tasa_fallos"] <= 1.0:
-            raise CommandError(
-                f"--tasa-fallos must be between 0 and 1 (a fraction), got {o['tasa_fallos']}."
-            )
-        if o["segundos"] is not None and o["segundos"] < 0:
-            raise CommandError(f"--segundos must not be negative, got {o['segundos']}.")
-        if o["callback_base"] and not o["callback_base"].startswith(("http://", "https://")):
-            raise CommandError(
-                f"--callback-base must be an http(s) URL, got {o['callback_base']!r}."
-            )
-        secreto = o["secreto"] if o["secreto"] is not None else settings.PAGOS_SECRETO
-        if o["callback_base"] and not secreto:
-            raise CommandError("--callback-base needs a signing secret (--secreto).")
-        resumen = Resumen("pagos_simulado")
+        secreto = self._validar(o)
+        cierre = Cierre("pagos_simulado")
         simulador = SimuladorPagos(
             host=o["host"],
             puerto=o["puerto"],
@@ -135,37 +122,65 @@ class Command(ComandoOperador):
             f"Payments simulator on {simulador.url} (mode {o['modo']}, failure rate "
             f"{o['tasa_fallos']:.0%}). Set PAGOS_URL={simulador.url}. Ctrl-C to stop."
         )
-        parar = threading.Event()
-        en_hilo_principal = threading.current_thread() is threading.main_thread()
-        previo = (
-            signal.signal(signal.SIGTERM, lambda *_: parar.set()) if en_hilo_principal else None
-        )
-        limite = None if o["segundos"] is None else time.monotonic() + o["segundos"]
         try:
-            while not parar.is_set():
-                espera = 0.5 if limite is None else min(0.5, limite - time.monotonic())
-                if espera <= 0:
-                    break
-                parar.wait(espera)
-        except KeyboardInterrupt:
-            pass
+            _esperar(o["segundos"])
         finally:
-            if en_hilo_principal:
-                signal.signal(signal.SIGTERM, previo)
             simulador.detener()
-            estadisticas = simulador.estadisticas()
-            self.stdout.write(json.dumps(estadisticas))
-            for clave, etiqueta in (
-                ("recibidos", "requests received"),
-                ("aceptados", "pagos accepted"),
-                ("duplicados", "duplicates"),
-                ("conflictos", "conflicts"),
-                ("errores_500", "answered 500"),
-                ("colgados", "left hanging"),
-                ("callbacks_ok", "callbacks ok"),
-                ("callbacks_fallidos", "callbacks failed"),
-            ):
-                resumen.fijar(etiqueta, int(estadisticas[clave]))
-            resumen.etiqueta_dinero = "money accepted"
-            resumen.sumar_todo(_dinero_aceptado(simulador))
-            resumen.imprimir(self)
+            self._informar(simulador, cierre)
+
+    def _validar(self, o: dict[str, Any]) -> str:
+        """Check the options; return the callbacks' signing secret."""
+        if not 0 <= o["puerto"] <= 65535:
+            raise CommandError(f"--puerto must be between 0 and 65535, got {o['puerto']}.")
+        if not 0.0 <= o["tasa_fallos"] <= 1.0:
+            raise CommandError(
+                f"--tasa-fallos must be between 0 and 1 (a fraction), got {o['tasa_fallos']}."
+            )
+        if o["segundos"] is not None and o["segundos"] < 0:
+            raise CommandError(f"--segundos must not be negative, got {o['segundos']}.")
+        if o["callback_base"] and not o["callback_base"].startswith(("http://", "https://")):
+            raise CommandError(
+                f"--callback-base must be an http(s) URL, got {o['callback_base']!r}."
+            )
+        secreto: str = o["secreto"] if o["secreto"] is not None else settings.PAGOS_SECRETO
+        if o["callback_base"] and not secreto:
+            raise CommandError("--callback-base needs a signing secret (--secreto).")
+        return secreto
+
+    def _informar(self, simulador: SimuladorPagos, cierre: Cierre) -> None:
+        """What the simulator received, and the money it accepted per currency."""
+        estadisticas = simulador.estadisticas()
+        self.stdout.write(json.dumps(estadisticas))
+        for clave, etiqueta in (
+            ("recibidos", "requests received"),
+            ("aceptados", "pagos accepted"),
+            ("duplicados", "duplicates"),
+            ("conflictos", "conflicts"),
+            ("errores_500", "answered 500"),
+            ("colgados", "left hanging"),
+            ("callbacks_ok", "callbacks ok"),
+            ("callbacks_fallidos", "callbacks failed"),
+        ):
+            cierre.fijar(etiqueta, int(estadisticas[clave]))
+        cierre.etiqueta_dinero = "money accepted"
+        cierre.sumar_todo(_dinero_aceptado(simulador))
+        cierre.imprimir(self)
+
+
+def _esperar(segundos: float | None) -> None:
+    """Until Ctrl-C, SIGTERM or `segundos` elapse (SIGTERM only when on the main thread)."""
+    parar = threading.Event()
+    en_hilo_principal = threading.current_thread() is threading.main_thread()
+    previo = signal.signal(signal.SIGTERM, lambda *_: parar.set()) if en_hilo_principal else None
+    limite = None if segundos is None else time.monotonic() + segundos
+    try:
+        while not parar.is_set():
+            espera = 0.5 if limite is None else min(0.5, limite - time.monotonic())
+            if espera <= 0:
+                break
+            parar.wait(espera)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if en_hilo_principal:
+            signal.signal(signal.SIGTERM, previo)

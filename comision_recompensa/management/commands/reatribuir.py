@@ -16,17 +16,17 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from alpespartners.comandos import ComandoOperador, Resumen, formatear_dinero, leer_uuid
+from alpespartners.comandos import Cierre, ComandoOperador, formatear_dinero, leer_uuid
 from alpespartners.comandos import leer_fecha as _leer_fecha
 from alpespartners.errors import ErrorDominio
-from comision_recompensa.models import EjecucionReatribucion
-from comision_recompensa.services.reatribucion import (
+from comision_recompensa.atribucion.reatribucion import (
     TAMANO_LOTE_POR_DEFECTO,
+    BalanceReatribucion,
     ParametrosReatribucion,
-    ResumenReatribucion,
     reatribucion_contar,
     reatribucion_ejecutar,
 )
+from comision_recompensa.models import EjecucionReatribucion
 from eventos_medios.models import Marca, ModeloAtribucion, Socio
 
 
@@ -101,70 +101,27 @@ class Command(ComandoOperador):
         )
 
     def handle(self, *args: Any, **opciones: Any) -> None:
-        cronometro = Resumen("reatribuir")
-        ejecucion, resumen, dry_run = self.handle_one(**opciones)
-        self.imprimir(resumen, ejecucion=ejecucion, dry_run=dry_run, cronometro=cronometro)
+        cronometro = Cierre("reatribuir")
+        ejecucion, balance, dry_run = self.handle_one(**opciones)
+        self.imprimir(balance, ejecucion=ejecucion, dry_run=dry_run, cronometro=cronometro)
 
     def handle_one(
         self, **opciones: Any
-    ) -> tuple[EjecucionReatribucion | None, ResumenReatribucion, bool]:
-        """Parse the options, run (or resume) the re-attribution; return (run, summary,
+    ) -> tuple[EjecucionReatribucion | None, BalanceReatribucion, bool]:
+        """Parse the options, run (or resume) the re-attribution; return (run, balance,
         dry_run). Tests call this directly."""
         reanudar = opciones.get("reanudar")
         if opciones.get("lote") is not None and int(opciones["lote"]) < 1:
             raise CommandError(f"--lote must be a positive number, got {opciones['lote']}.")
         lote = int(opciones.get("lote") or TAMANO_LOTE_POR_DEFECTO)
         if reanudar:
-            try:
-                ejecucion = EjecucionReatribucion.objects.get(pk=_uuid(reanudar, "reanudar"))
-            except EjecucionReatribucion.DoesNotExist as exc:
-                raise CommandError(f"--reanudar: no re-attribution run {reanudar}.") from exc
-            parametros = ParametrosReatribucion.de_dict(ejecucion.parametros)
-            cursor = (
-                (ejecucion.cursor_ocurrido_en, ejecucion.cursor_evento_id)
-                if ejecucion.cursor_ocurrido_en and ejecucion.cursor_evento_id
-                else None
-            )
-            total = (
-                0
-                if ejecucion.terminada_en
-                else reatribucion_contar(parametros=parametros, cursor=cursor)
-            )
+            parametros, total = self._reanudacion(reanudar)
         else:
-            if not opciones.get("desde") or not opciones.get("hasta"):
-                raise CommandError("--desde and --hasta are required (or --reanudar).")
-            modelo = opciones.get("modelo")
-            dry_run = bool(opciones.get("dry_run")) or modelo is not None
-            if modelo and not opciones.get("dry_run"):
-                self.stderr.write("--modelo is a what-if: running as --dry-run, nothing written.")
-            marca_id = _uuid(opciones["marca"], "marca") if opciones.get("marca") else None
-            socio_id = _uuid(opciones["socio"], "socio") if opciones.get("socio") else None
-            if marca_id and not Marca.objects.filter(pk=marca_id).exists():
-                raise CommandError(f"--marca: no marca {marca_id}.")
-            if socio_id and not Socio.objects.filter(pk=socio_id).exists():
-                raise CommandError(f"--socio: no socio {socio_id}.")
-            desde = leer_fecha(opciones["desde"], fin_del_dia=False, opcion="--desde")
-            hasta = leer_fecha(opciones["hasta"], fin_del_dia=True, opcion="--hasta")
-            if hasta < desde:
-                raise CommandError(
-                    f"--hasta ({opciones['hasta']}) is before --desde ({opciones['desde']})."
-                )
-            parametros = ParametrosReatribucion(
-                desde=desde,
-                hasta=hasta,
-                marca_id=marca_id,
-                socio_id=socio_id,
-                modelo=modelo,
-                dry_run=dry_run,
-            )
-            try:
-                parametros.validar()
-            except ErrorDominio as exc:
-                raise CommandError(exc.mensaje) from exc
+            parametros = self._parametros(opciones)
             total = reatribucion_contar(parametros=parametros)
         barra = self.barra(total=total, unit="ev", desc="reatribuir", opciones=opciones)
         try:
-            ejecucion_final, resumen = reatribucion_ejecutar(
+            ejecucion_final, balance = reatribucion_ejecutar(
                 parametros=None if reanudar else parametros,
                 reanudar=reanudar,
                 tamano=lote,
@@ -182,31 +139,80 @@ class Command(ComandoOperador):
             raise CommandError(f"Interrupted{pista}.") from None
         finally:
             barra.close()
-        return ejecucion_final, resumen, parametros.dry_run
+        return ejecucion_final, balance, parametros.dry_run
+
+    def _reanudacion(self, reanudar: str) -> tuple[ParametrosReatribucion, int]:
+        """The stored parameters of the run to resume, and what is left of it."""
+        try:
+            ejecucion = EjecucionReatribucion.objects.get(pk=_uuid(reanudar, "reanudar"))
+        except EjecucionReatribucion.DoesNotExist as exc:
+            raise CommandError(f"--reanudar: no re-attribution run {reanudar}.") from exc
+        parametros = ParametrosReatribucion.de_dict(ejecucion.parametros)
+        if ejecucion.terminada_en:
+            return parametros, 0
+        cursor = (
+            (ejecucion.cursor_ocurrido_en, ejecucion.cursor_evento_id)
+            if ejecucion.cursor_ocurrido_en and ejecucion.cursor_evento_id
+            else None
+        )
+        return parametros, reatribucion_contar(parametros=parametros, cursor=cursor)
+
+    def _parametros(self, opciones: dict[str, Any]) -> ParametrosReatribucion:
+        """A new run's parameters from the options (CommandError naming the bad one)."""
+        if not opciones.get("desde") or not opciones.get("hasta"):
+            raise CommandError("--desde and --hasta are required (or --reanudar).")
+        modelo = opciones.get("modelo")
+        if modelo and not opciones.get("dry_run"):
+            self.stderr.write("--modelo is a what-if: running as --dry-run, nothing written.")
+        marca_id = _uuid(opciones["marca"], "marca") if opciones.get("marca") else None
+        socio_id = _uuid(opciones["socio"], "socio") if opciones.get("socio") else None
+        if marca_id and not Marca.objects.filter(pk=marca_id).exists():
+            raise CommandError(f"--marca: no marca {marca_id}.")
+        if socio_id and not Socio.objects.filter(pk=socio_id).exists():
+            raise CommandError(f"--socio: no socio {socio_id}.")
+        desde = leer_fecha(opciones["desde"], fin_del_dia=False, opcion="--desde")
+        hasta = leer_fecha(opciones["hasta"], fin_del_dia=True, opcion="--hasta")
+        if hasta < desde:
+            raise CommandError(
+                f"--hasta ({opciones['hasta']}) is before --desde ({opciones['desde']})."
+            )
+        parametros = ParametrosReatribucion(
+            desde=desde,
+            hasta=hasta,
+            marca_id=marca_id,
+            socio_id=socio_id,
+            modelo=modelo,
+            dry_run=bool(opciones.get("dry_run")) or modelo is not None,
+        )
+        try:
+            parametros.validar()
+        except ErrorDominio as exc:
+            raise CommandError(exc.mensaje) from exc
+        return parametros
 
     def imprimir(
         self,
-        resumen: ResumenReatribucion,
+        balance: BalanceReatribucion,
         *,
         ejecucion: EjecucionReatribucion | None,
         dry_run: bool,
-        cronometro: Resumen | None = None,
+        cronometro: Cierre | None = None,
     ) -> None:
         out = self.stdout
-        cierre = cronometro or Resumen("reatribuir")
+        cierre = cronometro or Cierre("reatribuir")
         cierre.titulo = "reatribuir (dry run, nothing written)" if dry_run else "reatribuir"
         for clave, n in (
-            ("events", resumen.eventos),
-            ("events with changes", resumen.eventos_con_cambios),
-            ("credits created", resumen.creados),
-            ("credits changed", resumen.cambiados),
-            ("credits reversed", resumen.revertidos),
-            ("adjustments", resumen.ajustes),
-            ("partners affected", len(resumen.por_socio)),
+            ("events", balance.eventos),
+            ("events with changes", balance.eventos_con_cambios),
+            ("credits created", balance.creados),
+            ("credits changed", balance.cambiados),
+            ("credits reversed", balance.revertidos),
+            ("adjustments", balance.ajustes),
+            ("partners affected", len(balance.por_socio)),
         ):
             cierre.fijar(clave, n)
         cierre.etiqueta_dinero = "net change to partners"
-        for fila in resumen.por_socio.values():
+        for fila in balance.por_socio.values():
             cierre.sumar_todo(fila["delta"].items())
         if ejecucion is not None:
             cierre.notas.append(f"run id: {ejecucion.pk}")
@@ -217,21 +223,21 @@ class Command(ComandoOperador):
         )
         out.write(titulo)
         out.write(
-            f"events: {resumen.eventos}  with changes: {resumen.eventos_con_cambios}  "
-            f"created: {resumen.creados}  changed: {resumen.cambiados}  "
-            f"reversed: {resumen.revertidos}  adjustments: {resumen.ajustes}"
+            f"events: {balance.eventos}  with changes: {balance.eventos_con_cambios}  "
+            f"created: {balance.creados}  changed: {balance.cambiados}  "
+            f"reversed: {balance.revertidos}  adjustments: {balance.ajustes}"
         )
-        if not resumen.por_socio:
+        if not balance.por_socio:
             out.write("No changes.")
         elif self.detallar:
             nombres = dict(
-                Socio.objects.filter(id__in=list(resumen.por_socio)).values_list("id", "nombre")
+                Socio.objects.filter(id__in=list(balance.por_socio)).values_list("id", "nombre")
             )
             out.write(
                 f"{'partner':<40} {'created':>7} {'changed':>7} {'reversed':>8} {'adjust':>6}  "
                 "delta"
             )
-            for socio, fila in sorted(resumen.por_socio.items()):
+            for socio, fila in sorted(balance.por_socio.items()):
                 nombre = nombres.get(uuid.UUID(socio), socio)
                 delta = formatear_dinero(fila["delta"])
                 out.write(

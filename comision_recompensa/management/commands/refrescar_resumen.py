@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from alpespartners.comandos import ComandoOperador, Resumen
-from comision_recompensa.services.resumen import dias_por_refrescar, resumen_dia_refrescar
+from alpespartners.comandos import Cierre, ComandoOperador
+from comision_recompensa.reportes.resumen_diario import dias_por_refrescar, resumen_dia_refrescar
 
 
 def _dia(texto: str, opcion: str) -> dt.date:
@@ -49,7 +49,7 @@ class Command(ComandoOperador):
         )
 
     def handle(self, *args: Any, **opciones: Any) -> None:
-        resumen = Resumen("refrescar_resumen")
+        cierre = Cierre("refrescar_resumen")
         hoy = timezone.now().astimezone(dt.UTC).date()
         desde, hasta = opciones.get("desde"), opciones.get("hasta")
         if bool(desde) != bool(hasta):
@@ -71,12 +71,12 @@ class Command(ComandoOperador):
             for dia in dias:
                 filas = resumen_dia_refrescar(dia=dia)
                 if filas is None:
-                    resumen.contar("days skipped (invalidated meanwhile)")
+                    cierre.contar("days skipped (invalidated meanwhile)")
                 else:
-                    resumen.contar("days rebuilt")
-                    resumen.contar("rollup rows", filas)
+                    cierre.contar("days rebuilt")
+                    cierre.contar("rollup rows", filas)
                 barra.update(1)
         finally:
             barra.close()
         self.stdout.write(self.style.SUCCESS(f"{len(dias)} days refreshed."))
-        resumen.imprimir(self, con_dinero=False)
+        cierre.imprimir(self, con_dinero=False)

@@ -1,0 +1,1 @@
+"""Agreements between a marca and a socio (AsociacionEstrategica) and their payment rules."""
