@@ -20,7 +20,6 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -31,6 +30,7 @@ from comision_recompensa.tests.factories import (
     RecompensaFactory,
     ReglaPagoFactory,
 )
+from conftest import token_para
 from eventos_medios.models import TipoSocio
 from eventos_medios.tests.factories import (
     EventoFactory,
@@ -100,8 +100,8 @@ def tokens(db) -> dict[str, str]:
         fabrica = ComisionFactory if s is socio else RecompensaFactory
         fabrica(evento=evento, socio=s, detalle_atribucion={"modelo": "ultimo_clic"})
     return {
-        "staff": Token.objects.create(user=staff).key,
-        "socio": Token.objects.create(user=socio.usuario).key,
+        "staff": token_para(staff),
+        "socio": token_para(socio.usuario),
     }
 
 
