@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -182,6 +183,39 @@ def test_hallazgo_07_profundidad_medida_sin_recursion():
     # Brackets inside strings do not count; escaped quotes do not end a string.
     assert not profundidad_excede(json.dumps({"a": "[" * 1000 + '\\"' + "{" * 1000}).encode())
     assert json_cargar(_anidado(PROFUNDIDAD_MAXIMA)) is not None
+    # Closers inside strings cannot hide 70 real levels behind a shallow-looking bracket count.
+    escondido = b'["' + b"]" * 30 + b'",' + b"[" * 69 + b'"' + b"[" * 30 + b'"' + b"]" * 70
+    assert _profundidad(json.loads(escondido)) == 70 and profundidad_excede(escondido)
+
+
+def _profundidad(valor) -> int:
+    if isinstance(valor, dict | list):
+        hijos = valor.values() if isinstance(valor, dict) else valor
+        return 1 + max((_profundidad(h) for h in hijos), default=0)
+    return 0
+
+
+def test_hallazgo_07_profundidad_exacta_con_corchetes_y_escapes_en_cadenas():
+    """The byte-level measure agrees with the parsed depth around the limit, whatever the
+    strings hold (brackets, escaped quotes, backslashes) and however the JSON is laid out."""
+    azar = random.Random(7)
+
+    def cadena() -> str:
+        return azar.choice(["a]", "[b", "x", 'q"u\\"o', "{", "}}]]", "", "\\", "[{]}"])
+
+    def generar(nivel: int):
+        if nivel <= 0:
+            return azar.choice([cadena(), 1, True, None])
+        hijos = [generar(nivel - 1)]
+        hijos += [generar(min(nivel - 1, azar.randint(0, 2))) for _ in range(azar.randint(0, 2))]
+        azar.shuffle(hijos)
+        return hijos if azar.random() < 0.5 else {f"k{i}{cadena()}": h for i, h in enumerate(hijos)}
+
+    for _ in range(150):
+        valor = generar(azar.choice([azar.randint(0, 8), azar.randint(60, 68)]))
+        esperado = _profundidad(valor) > PROFUNDIDAD_MAXIMA
+        for texto in (json.dumps(valor), json.dumps(valor, indent=1, ensure_ascii=False)):
+            assert profundidad_excede(texto.encode()) == esperado
 
 
 def _ids_reales() -> dict[str, str]:

@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -137,26 +139,41 @@ def _documento_de_la_base(hash_clave: str) -> dict[str, Any]:
     }
 
 
+def _instancia_diferida(modelo: Any, valores: dict[str, Any]) -> Any:
+    """A row of `modelo` as loaded from the database with only `valores` (attnames); every
+    other field is deferred, so reading it loads it then (Django's DeferredAttribute). What
+    `Model.from_db` builds, without running `__init__` over every field on the hot path."""
+    instancia = modelo.__new__(modelo)
+    instancia._state = ModelState()
+    instancia._state.adding = False
+    instancia._state.db = "default"
+    instancia.__dict__.update(valores)
+    return instancia
+
+
+@lru_cache(maxsize=4096)
+def _alcance(es_staff: bool, marcas: tuple[str, ...], socio: str | None) -> Alcance:
+    # Immutable, so one instance per distinct scope is shared by every request.
+    return Alcance(
+        es_staff=es_staff,
+        marca_ids=frozenset(uuid.UUID(m) for m in marcas),
+        socio_id=uuid.UUID(socio) if socio else None,
+    )
+
+
 def _usuario_y_token(documento: dict[str, Any]) -> tuple[Any, Any]:
     """A `User` with only the cached fields loaded (the rest deferred: loaded on access), its
     Alcance attached, and the `TokenApi` the request authenticated with (id and prefix)."""
     from eventos_medios.models import TokenApi
 
-    modelo = get_user_model()
     datos = documento["usuario"]
-    # from_db takes the loaded values in the model's field order; the rest stay deferred.
-    campos = [f.attname for f in modelo._meta.concrete_fields if f.attname in _CAMPOS_USUARIO]
-    usuario: Any = modelo.from_db("default", campos, [datos[c] for c in campos])
-    socio = documento["socio"]
-    usuario._alcance_cache = Alcance(
-        es_staff=bool(usuario.is_staff),
-        marca_ids=frozenset(uuid.UUID(m) for m in documento["marcas"]),
-        socio_id=uuid.UUID(socio) if socio else None,
+    usuario = _instancia_diferida(get_user_model(), {c: datos[c] for c in _CAMPOS_USUARIO})
+    usuario._alcance_cache = _alcance(
+        bool(datos["is_staff"]), tuple(documento["marcas"]), documento["socio"]
     )
-    token = TokenApi.from_db(
-        "default",
-        ("id", "usuario_id", "prefijo"),
-        (documento["token"], usuario.pk, documento["prefijo"]),
+    token = _instancia_diferida(
+        TokenApi,
+        {"id": documento["token"], "usuario_id": datos["id"], "prefijo": documento["prefijo"]},
     )
     return usuario, token
 

@@ -17,8 +17,9 @@ through this module, so hostile input is a 4xx naming the problem, never a 5xx (
   money rules read; every other number is a plain float or int. Both behave as numbers
   everywhere else (`a_json_plano` turns them back into plain ones before storing).
 
-The ingestion hot path parses with orjson, and only falls back to the standard library (with
-the hooks above) when the body holds such a number at all.
+The ingestion hot path parses with orjson (and measures depth with a few C-level byte
+operations), and falls back to the standard library with the hooks above only when a money
+field comes as a JSON number.
 """
 
 from __future__ import annotations
@@ -51,10 +52,9 @@ PROFUNDIDAD_MAXIMA = 64
 
 # A JSON string, escapes included (unrolled loop: linear, no backtracking).
 _CADENA = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-# Every byte that is not a bracket, for bytes.translate(delete=...).
+# Every byte that is not a bracket (or not a bracket nor a quote), for bytes.translate.
 _NO_CORCHETES = bytes(b for b in range(256) if b not in b"[]{}")
-# Outside strings: an exponent, a minus sign, or a third decimal means "keep the text".
-_NUMERO_CON_TEXTO = re.compile(rb"[0-9][eE]|-|\.[0-9]{3}")
+_NO_CORCHETES_NI_COMILLAS = bytes(b for b in range(256) if b not in b'[]{}"')
 # The shape of a number that a float or an int represents faithfully for money purposes.
 _FORMA_SIMPLE = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
 
@@ -95,14 +95,27 @@ class EnteroJSON(int):
         return numero
 
 
-def profundidad_excede(cuerpo: bytes, maximo: int = PROFUNDIDAD_MAXIMA) -> bool:
-    """True when arrays/objects in `cuerpo` nest deeper than `maximo` levels (strings ignored).
+def _corchetes_estructurales(cuerpo: bytes) -> bytes:
+    """The brackets of a JSON text that are structure, in order (those inside strings out).
 
-    Linear in the body; unbalanced input counts its unclosed openers (it is invalid anyway).
+    In C-level byte operations: keep only quotes and brackets. Without escaped quotes, quotes
+    alternate open/close, so dropping every `""` pair leaves no quote at all exactly when no
+    string holds a bracket (a bracket inside a string splits an odd run of quotes); then what
+    is left is the structure. Otherwise the odd-numbered pieces between quotes are the
+    strings' insides and are dropped. A body with escaped quotes falls back to a regular
+    expression over the strings.
     """
-    corchetes = _CADENA.sub(b"", cuerpo).translate(None, _NO_CORCHETES)
-    if len(corchetes) <= 2 * maximo:
-        return False
+    if b'\\"' in cuerpo:
+        return _CADENA.sub(b"", cuerpo).translate(None, _NO_CORCHETES)
+    reducido = cuerpo.translate(None, _NO_CORCHETES_NI_COMILLAS)
+    sin_pares = reducido.replace(b'""', b"")
+    if b'"' not in sin_pares:
+        return sin_pares
+    return b"".join(reducido.split(b'"')[::2])
+
+
+def _anida_de_mas(corchetes: bytes, maximo: int) -> bool:
+    """Exact: whether the bracket sequence opens more than `maximo` levels at some point."""
     nivel = 0
     for byte in corchetes:
         if byte in (91, 123):  # [ {
@@ -112,6 +125,27 @@ def profundidad_excede(cuerpo: bytes, maximo: int = PROFUNDIDAD_MAXIMA) -> bool:
         elif nivel:
             nivel -= 1
     return False
+
+
+def profundidad_excede(cuerpo: bytes, maximo: int = PROFUNDIDAD_MAXIMA) -> bool:
+    """True when arrays/objects in `cuerpo` nest deeper than `maximo` levels (strings ignored).
+
+    Linear in the body. Peeling innermost pairs with `bytes.replace` removes one or two levels
+    per pass, so a body that empties within `maximo // 2` passes is shallow enough; anything
+    else (deep, or unbalanced: invalid anyway) is counted exactly.
+    """
+    corchetes = _corchetes_estructurales(cuerpo)
+    if len(corchetes) <= 2 * maximo:
+        return False
+    resto = corchetes
+    for _ in range(maximo // 2):
+        siguiente = resto.replace(b"[]", b"").replace(b"{}", b"")
+        if not siguiente:
+            return False
+        if siguiente == resto:
+            break
+        resto = siguiente
+    return _anida_de_mas(corchetes, maximo)
 
 
 def _flotante(texto: str) -> float:
@@ -145,17 +179,32 @@ def json_cargar(cuerpo: bytes | str) -> Any:
         raise JSONInvalido(f"JSON parse error - {exc}") from None
 
 
-def json_cargar_rapido(cuerpo: bytes | str) -> Any:
-    """`json_cargar` for the hot path: orjson, unless a number needs its text kept."""
+def _dinero_numerico(datos: Any, claves: tuple[str, ...]) -> bool:
+    """Whether the body (an object, or an object holding lists of objects such as a batch's
+    `eventos`) gives one of `claves` as a JSON number."""
+    if not isinstance(datos, dict):
+        return False
+    objetos = [datos]
+    for valor in datos.values():
+        if isinstance(valor, list):
+            objetos.extend(o for o in valor if isinstance(o, dict))
+    return any(type(o.get(c)) in (int, float) for o in objetos for c in claves)
+
+
+def json_cargar_rapido(cuerpo: bytes | str, *, claves_dinero: tuple[str, ...] = ()) -> Any:
+    """`json_cargar` for the hot path: orjson. Only when a money field (`claves_dinero`) comes
+    as a JSON number is the body parsed again keeping the numbers' text (money sent as a
+    string, as the docs advise, never pays for that)."""
     crudo = _como_bytes(cuerpo)
     if profundidad_excede(crudo):
         raise JSONDemasiadoProfundo()
-    if _NUMERO_CON_TEXTO.search(_CADENA.sub(b"", crudo)):
-        return json_cargar(crudo)
     try:
-        return orjson.loads(crudo)
+        datos = orjson.loads(crudo)
     except orjson.JSONDecodeError as exc:
         raise JSONInvalido(f"JSON parse error - {exc}") from None
+    if claves_dinero and _dinero_numerico(datos, claves_dinero):
+        return json_cargar(crudo)
+    return datos
 
 
 def _plano(valor: Any) -> Any:

@@ -46,7 +46,7 @@ class ParserJSONRapido(JSONParser):
     nesting deeper than 64 levels (→ 400); see alpespartners.api.json_seguro."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return json_cargar_rapido(cuerpo_leer(stream))
+        return json_cargar_rapido(cuerpo_leer(stream), claves_dinero=("valor",))
 
 
 def _por_defecto(valor: Any) -> Any:
