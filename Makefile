@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format worker beat bench migrate demo clean setup
 
+# DEBUG is off unless set (production default). The development commands turn it on, unless
+# the environment already says otherwise: the embedded mode's dev-only secrets need it.
+run demo migrate worker beat: export DEBUG ?= true
+
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

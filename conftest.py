@@ -11,7 +11,6 @@ os.environ.setdefault("RATE_LIMIT_TRACKING", "0")
 os.environ.setdefault("RATE_LIMIT_INGESTA", "0")
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eventos_medios.tests.factories import (
@@ -43,11 +42,30 @@ def _tareas_en_linea_y_sin_limites():
     rapido.disable()
 
 
+# Keys issued to test users in this process: the service keeps only hashes, and issuing a key
+# revokes the previous one, so later clients of the same user reuse the key while it is live.
+_claves_emitidas: dict[object, str] = {}
+
+
+def token_para(usuario) -> str:
+    """The user's API key: the one issued earlier in this test if still valid, else a new one."""
+    from eventos_medios.models import TokenApi
+    from eventos_medios.services.tokens import token_emitir
+
+    clave = _claves_emitidas.get(usuario.pk)
+    if (
+        clave is None
+        or not TokenApi.objects.filter(usuario_id=usuario.pk, hash=TokenApi.hash_de(clave)).exists()
+    ):
+        clave = token_emitir(usuario=usuario)
+        _claves_emitidas[usuario.pk] = clave
+    return clave
+
+
 def cliente_para(usuario) -> APIClient:
-    """An APIClient authenticated with the user's token (created if missing)."""
-    token, _ = Token.objects.get_or_create(user=usuario)
+    """An APIClient authenticated with the user's API key (see `token_para`)."""
     cliente = APIClient()
-    cliente.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    cliente.credentials(HTTP_AUTHORIZATION=f"Token {token_para(usuario)}")
     return cliente
 
 

@@ -3,7 +3,8 @@
 Everything that differs between machines comes from the environment (django-environ).
 With no environment at all the project runs embedded: SQLite, Celery tasks executed eagerly,
 an in-process cache. With DATABASE_URL / REDIS_URL set it uses PostgreSQL, Redis and a real
-Celery worker. With DEBUG off, insecure values make the process refuse to start.
+Celery worker. DEBUG is off unless the environment turns it on (`make run` does, for the
+embedded mode); with DEBUG off, insecure values make the process refuse to start.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 # --- Core -----------------------------------------------------------------------------------
-DEBUG: bool = env.bool("DEBUG", default=True)
+# Off unless set: a forgotten variable must never expose debug pages or the dev-only secrets.
+DEBUG: bool = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 SECRET_KEY: str = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -79,6 +81,12 @@ for _nombre, _valor in (
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 MAX_EVENTOS_POR_LOTE = 1000
 MAX_METADATA_BYTES = 8 * 1024
+# Events older than this are refused by the API (400 naming `ocurrido_en`): an event dated
+# 0001-01-01 would otherwise make every report and rollup walk two thousand years. The seed's
+# legacy endpoints are exempt (PRODUCT.md §8).
+EVENTOS_ANTIGUEDAD_MAXIMA_DIAS: int = env.int("EVENTOS_ANTIGUEDAD_MAXIMA_DIAS", default=400)
+if EVENTOS_ANTIGUEDAD_MAXIMA_DIAS < 1:
+    raise ImproperlyConfigured("EVENTOS_ANTIGUEDAD_MAXIMA_DIAS must be a positive number of days.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -88,9 +96,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc assets served from our static files (no CDN: PRODUCT.md §8).
+    "drf_spectacular_sidecar",
+    # Admin login throttling (per username and per IP).
+    "axes",
     "eventos_medios",
     "comision_recompensa",
 ]
@@ -105,7 +116,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "alpespartners.middleware.PoliticaContenidoMiddleware",
+    "alpespartners.middleware.ErroresJsonApiMiddleware",
     "alpespartners.middleware.ServicioNoDisponibleMiddleware",
+    # Last, as django-axes requires: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks (and counts) every username/password login before Django does.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "alpespartners.urls"
@@ -148,6 +169,9 @@ else:
     # for a round trip per request on the hot paths: measured, see bench/README.md.
     _db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 USANDO_POSTGRES: bool = _db["ENGINE"].startswith("django.db.backends.postg")
+# The embedded mode: no DATABASE_URL, so the local SQLite file. With DEBUG on as well, the
+# seed's legacy endpoints are open (PRODUCT.md §7, §8); anywhere else they need a token.
+EMBEBIDO: bool = not env.str("DATABASE_URL", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -186,7 +210,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIJO,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                # Never unpickle what Redis holds (alpespartners.cache_sin_pickle).
+                "serializer": "alpespartners.cache_sin_pickle.SerializadorSinPickle",
+            },
         }
     }
 else:
@@ -248,6 +277,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # Days before today that every rollup refresh rebuilds (late events, changes without signals).
 RESUMEN_VENTANA_DIAS: int = env.int("RESUMEN_VENTANA_DIAS", default=2)
+# Bounded work per refresh: at most this many days rebuilt per run (newest first; a long
+# history is backfilled over several runs), none older than the horizon (read live instead).
+RESUMEN_MAX_DIAS_POR_EJECUCION: int = env.int("RESUMEN_MAX_DIAS_POR_EJECUCION", default=60)
+RESUMEN_HORIZONTE_DIAS: int = env.int("RESUMEN_HORIZONTE_DIAS", default=3660)
 # Attribution sweep: events still `pendiente` this long after reception are re-queued.
 BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS: int = env.int(
     "BARRIDO_ATRIBUCION_RETRASO_SEGUNDOS", default=10
@@ -261,6 +294,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON through a parser that refuses deep nesting and keeps the text of odd numbers (so
+    # money fields can refuse `1e3`); forms for the browsable API.
+    "DEFAULT_PARSER_CLASSES": [
+        "alpespartners.api.json_seguro.ParserJSONSeguro",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "alpespartners.api.pagination.PaginacionEstandar",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -284,6 +324,10 @@ SPECTACULAR_SETTINGS = {
     # The schema and Swagger UI are public (PRODUCT.md §6), even with a stale token header.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a `tipo`/`estado`: name each choice set so generated clients get
     # stable, readable enum names (and the schema validates without warnings).
     "ENUM_NAME_OVERRIDES": {
@@ -313,6 +357,38 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Admin login throttling (django-axes, database handler: `manage.py axes_reset` unlocks).
+# After AXES_FAILURE_LIMIT wrong passwords for one username, or from one IP, that username or
+# IP gets a 429 for AXES_COOLOFF_MINUTOS; a successful login resets the count.
+AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTOS", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# The client IP as the tracking link finds it (NUM_PROXIES hops from the right of
+# X-Forwarded-For; REMOTE_ADDR when no proxy is declared): a client cannot spoof its way out.
+AXES_CLIENT_IP_CALLABLE = "eventos_medios.tracking.ip_cliente"
+
+# Content-Security-Policy of every HTML page (admin, dashboard, browsable API, API docs):
+# everything from this origin, no inline or foreign script, never framed. Inline *styles* are
+# allowed: Django's admin templates, drf-spectacular's page and the dashboard's server-drawn
+# SVG charts carry <style> blocks, and a style cannot run code.
+POLITICA_CONTENIDO: str = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alpespartners.views import health
 
@@ -14,7 +14,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("comision_recompensa.pagos.urls")),
     path("", include("comision_recompensa.reportes.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves its start-up script as a file (no inline script: the page's CSP
+    # allows scripts from this origin only), with Swagger UI's assets from our static files.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
 urlpatterns = [
@@ -27,3 +29,7 @@ urlpatterns = [
     path("", include("eventos_medios.legacy.urls")),
     path("", include("comision_recompensa.legacy.urls")),
 ]
+
+# API and legacy paths answer JSON errors, never an HTML page (alpespartners.middleware).
+handler404 = "alpespartners.views.no_encontrado"
+handler500 = "alpespartners.views.error_del_servidor"

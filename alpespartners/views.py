@@ -1,8 +1,11 @@
-"""Project-level views: the health check."""
+"""Project-level views: the health check and the error handlers."""
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_http_methods
+
+from alpespartners.middleware import error_json_para
 
 
 # HEAD too: load balancers and uptime probes often check with HEAD.
@@ -17,3 +20,13 @@ def health(request: HttpRequest) -> JsonResponse:
         resp["Retry-After"] = "5"
         return resp
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def no_encontrado(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: JSON on API and legacy paths (never an HTML page), Django's page elsewhere."""
+    return error_json_para(request, 404) or defaults.page_not_found(request, exception)
+
+
+def error_del_servidor(request: HttpRequest) -> HttpResponse:
+    """handler500: JSON on API and legacy paths, Django's page elsewhere."""
+    return error_json_para(request, 500) or defaults.server_error(request)

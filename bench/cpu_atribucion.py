@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alpespartners.settings")
+    # A development tool: the dev-only secrets (DEBUG is switched off below for the timing).
+    os.environ.setdefault("DEBUG", "true")
     django.setup()
     from django.conf import settings
     from django.db import connection

@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from comision_recompensa.models import (
     AsociacionEstrategica,
@@ -37,6 +36,7 @@ from eventos_medios.models import (
     TipoPublicacion,
     TipoSocio,
 )
+from eventos_medios.services.tokens import token_emitir
 
 # The events table and all its columns in model order, from the table's owner: the
 # generate_series INSERTs below list one value per column in that order.
@@ -149,7 +149,7 @@ def sembrar() -> Fixtures:
     staff = User.objects.create_user(
         username="bench-staff", password=None, is_staff=True, is_superuser=True
     )
-    token_staff = Token.objects.create(user=staff).key
+    token_staff = token_emitir(usuario=staff)
     informe = _programa("Bench informe", socios=1)
     usuario_socio = User.objects.create_user(username="bench-socio", password=None)
     Socio.objects.filter(id=informe.socio_ids[0]).update(usuario=usuario_socio)
@@ -160,7 +160,7 @@ def sembrar() -> Fixtures:
         atribucion=_programa("Bench atribucion", socios=3),
         reatribucion=_programa("Bench reatribucion", socios=3),
         informe=informe,
-        token_socio_informe=Token.objects.create(user=usuario_socio).key,
+        token_socio_informe=token_emitir(usuario=usuario_socio),
     )
 
 

@@ -35,6 +35,8 @@ TIPOS = ["click"] * 6 + ["interaccion", "interaccion", "lead", "conversion", "ve
 
 def _configurar() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alpespartners.settings")
+    # A development tool: the dev-only secrets (DEBUG is switched off below for the timing).
+    os.environ.setdefault("DEBUG", "true")
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database: the timing means nothing elsewhere.")
     import django

@@ -25,7 +25,7 @@ from django.utils.html import format_html
 from alpespartners import alcance as acceso
 from alpespartners.admin_comun import FiltradoPorAlcance
 from eventos_medios.enlaces import enlace_tracking
-from eventos_medios.models import Evento, Marca, MedioMarketing, Publicacion, Socio
+from eventos_medios.models import Evento, Marca, MedioMarketing, Publicacion, Socio, TokenApi
 from eventos_medios.services import catalogo as servicios
 
 # The request being rendered, so that display methods (which only get the object) can build
@@ -141,7 +141,7 @@ class SocioAdmin(FiltradoPorAlcance, _ConPeticionMixin):
     @admin.action(description="Create or rotate the API token of the selected socios")
     def rotar_credenciales(self, request: HttpRequest, queryset: QuerySet[Socio]) -> None:
         for socio in queryset[:_MAX_ROTACIONES]:
-            credenciales = servicios.socio_credenciales_rotar(socio=socio)
+            credenciales = servicios.socio_credenciales_rotar(socio=socio, por=request.user)
             self._mostrar_credenciales(request, socio, credenciales)
 
     def guardar(self, obj: Socio, form: Any, change: bool) -> None:
@@ -181,7 +181,7 @@ class MarcaAdmin(FiltradoPorAlcance, _ConPeticionMixin):
     @admin.action(description="Create or rotate the API token of the selected marcas")
     def rotar_credenciales(self, request: HttpRequest, queryset: QuerySet[Marca]) -> None:
         for marca in queryset[:_MAX_ROTACIONES]:
-            credenciales = servicios.marca_credenciales_rotar(marca=marca)
+            credenciales = servicios.marca_credenciales_rotar(marca=marca, por=request.user)
             self._mostrar_credenciales(request, marca, credenciales)
 
     def guardar(self, obj: Marca, form: Any, change: bool) -> None:
@@ -426,3 +426,25 @@ class EventoAdmin(FiltradoPorAlcance, admin.ModelAdmin):  # type: ignore[type-ar
         with suppress(ValueError):
             filtro |= Q(id=uuid.UUID(termino))
         return queryset.filter(filtro), False
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+@admin.register(TokenApi)
+class TokenApiAdmin(admin.ModelAdmin):
+    """API keys: who has one and since when. Only a hash is stored, so a key can be neither
+    shown nor edited here; delete one to revoke it (it stops working at once), and issue a new
+    one with the socio's or marca's "rotate credentials" action or `drf_create_token`."""
+
+    list_display = ("prefijo", "usuario", "creado_en")
+    search_fields = ("=prefijo", "usuario__username")
+    list_select_related = ("usuario",)
+    readonly_fields = ("prefijo", "usuario", "creado_en")
+    exclude = ("hash",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

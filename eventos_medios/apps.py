@@ -9,8 +9,8 @@ class EventosMediosConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Cached API tokens hold the caller's scope (its marcas, its socio): drop them when
-        # these models (or the user) change.
+        # The token cache forgets a user when its flags, its marcas or its socio change, and a
+        # key when it is deleted (alpespartners.api.authentication's module docstring).
         from alpespartners.api.authentication import conectar_receptores
 
         conectar_receptores()

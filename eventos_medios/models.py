@@ -6,6 +6,7 @@ database constraints, not only Python checks.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 
@@ -15,7 +16,41 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-CODIGOS_MONEDA: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+# ISO 4217 codes that are not money a partner can be paid in: testing and "no currency"
+# (XTS, XXX), precious metals (XAU, XAG, XPT, XPD), bond-market and IMF/ADB units and funds
+# codes (PRODUCT.md §8). Defined once: the API, the admin, the legacy endpoints and the
+# database CHECK constraints all use CODIGOS_MONEDA.
+CODIGOS_NO_MONEDA = frozenset(
+    {
+        "XXX",
+        "XTS",
+        "XAU",
+        "XAG",
+        "XPT",
+        "XPD",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XDR",
+        "XSU",
+        "XUA",
+        "XAD",
+        "BOV",
+        "CHE",
+        "CHW",
+        "CLF",
+        "COU",
+        "MXV",
+        "USN",
+        "UYI",
+        "UYW",
+    }
+)
+# Active ISO 4217 currencies (pycountry's list minus the codes above).
+CODIGOS_MONEDA: tuple[str, ...] = tuple(
+    sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in CODIGOS_NO_MONEDA)
+)
 
 # Alphabet without look-alikes (0/O, 1/I/L) for human-typed codes.
 _ALFABETO_CODIGO = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -389,3 +424,33 @@ class Evento(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tipo} {self.id}"
+
+
+class TokenApi(models.Model):
+    """A user's API key, stored only as its SHA-256 (PRODUCT.md §8).
+
+    A key is `ap_` plus 40 random URL-safe characters (about 240 bits): high-entropy, so a plain
+    SHA-256 is enough to store it (no salt or slow hash needed) and lookups are by that hash.
+    It is shown once, when issued (`eventos_medios.services.tokens.token_emitir`); `prefijo`,
+    its first characters, tells keys apart in the admin. One key per user: issuing another
+    replaces it, and the previous one stops working at once.
+    """
+
+    usuario = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_api"
+    )
+    prefijo = models.CharField(max_length=12, help_text="The key's first characters.")
+    hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key (hex).")
+    creado_en = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "token de API"
+        verbose_name_plural = "tokens de API"
+
+    def __str__(self) -> str:
+        return f"{self.prefijo}…"
+
+    @staticmethod
+    def hash_de(clave: str) -> str:
+        """The stored form of a key: SHA-256, hex."""
+        return hashlib.sha256(clave.encode("utf-8", "surrogatepass")).hexdigest()

@@ -8,8 +8,21 @@ eventos_registrados
     Arguments:
       - sender: the function that registered them
       - evento_ids: list[uuid.UUID], the ids of the events newly stored (never re-sent ids)
+
+credencial_emitida
+    An API key was issued or rotated (`eventos_medios.services.tokens.token_emitir`). Sent
+    inside the transaction that stores the key's hash, so a receiver that writes (an audit
+    row, PRODUCT.md §9) commits or rolls back with it. Never carries the key itself.
+    Arguments:
+      - sender: `token_emitir`
+      - usuario_id: the pk of the user the key belongs to
+      - prefijo: the key's visible prefix (e.g. "ap_Xk3v9Qa"), to tell keys apart
+      - rotada: True when it replaced a previous key (which stopped working at once)
+      - por: the user who asked for it (staff, through the API or the admin), or None (a
+        management command, the demo loader)
 """
 
 from django.dispatch import Signal
 
 eventos_registrados = Signal()
+credencial_emitida = Signal()

@@ -33,7 +33,7 @@ def test_token_cacheado_no_consulta_usuario_ni_alcance(marca, usuario_marca):
     assert resp.status_code == 201
     sql = " ".join(q["sql"] for q in consultas.captured_queries)
     # Only the event's INSERT: no token, user, Marca nor Socio lookups.
-    assert "auth_user" not in sql and "authtoken" not in sql
+    assert "auth_user" not in sql and "tokenapi" not in sql
     assert "eventos_medios_marca" not in sql and "eventos_medios_socio" not in sql
     assert "INSERT INTO" in sql
 
@@ -78,7 +78,7 @@ def test_cambiar_usuario_del_socio_cambia_su_alcance_al_momento():
 def test_token_borrado_deja_de_autenticar(staff, marca):
     cliente = cliente_para(staff)
     assert cliente.post("/api/v1/eventos/", _evento(marca), format="json").status_code == 201
-    staff.auth_token.delete()
+    staff.token_api.delete()
     assert cliente.post("/api/v1/eventos/", _evento(marca), format="json").status_code == 401
 
 

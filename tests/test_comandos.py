@@ -41,6 +41,7 @@ COMANDOS = (
     "enviar_pagos",
     "pagos_simulado",
     "refrescar_resumen",
+    "drf_create_token",
 )
 
 
@@ -110,6 +111,7 @@ def test_help_explica_el_comando_con_ejemplos(comando, capsys):
         ("enviar_pagos", "PAGOS_URL"),
         ("pagos_simulado", "Never use it in production"),
         ("refrescar_resumen", "Idempotent"),
+        ("drf_create_token", "previous key stops working"),
     ],
 )
 def test_help_dice_cuando_usarlo(comando, frase, capsys):

@@ -18,8 +18,9 @@ RAIZ = Path(__file__).resolve().parent.parent
 
 
 def _entorno(**extra: str) -> dict[str, str]:
+    """A minimal development environment (DEBUG on: its dev-only secrets are allowed)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    return {**base, "DJANGO_SETTINGS_MODULE": "alpespartners.settings", **extra}
+    return {**base, "DJANGO_SETTINGS_MODULE": "alpespartners.settings", "DEBUG": "true", **extra}
 
 
 def test_celery_db_reuse_max_llega_al_fixup_de_django():

@@ -119,8 +119,8 @@ def peticiones():
 
 @pytest.fixture
 def abierto():
-    """The embedded dev default: legacy endpoints open, as in the seed."""
-    with override_settings(DEBUG=True):
+    """The embedded mode (DEBUG on, no DATABASE_URL): legacy endpoints open, as in the seed."""
+    with override_settings(DEBUG=True, EMBEBIDO=True):
         yield APIClient(enforce_csrf_checks=True)
 
 

@@ -20,7 +20,6 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -31,6 +30,7 @@ from comision_recompensa.tests.factories import (
     RecompensaFactory,
     ReglaPagoFactory,
 )
+from conftest import token_para
 from eventos_medios.models import TipoSocio
 from eventos_medios.tests.factories import (
     EventoFactory,
@@ -100,8 +100,8 @@ def tokens(db) -> dict[str, str]:
         fabrica = ComisionFactory if s is socio else RecompensaFactory
         fabrica(evento=evento, socio=s, detalle_atribucion={"modelo": "ultimo_clic"})
     return {
-        "staff": Token.objects.create(user=staff).key,
-        "socio": Token.objects.create(user=socio.usuario).key,
+        "staff": token_para(staff),
+        "socio": token_para(socio.usuario),
     }
 
 
@@ -162,3 +162,155 @@ def test_fechas_extremas_al_ingerir_no_son_un_500(tokens, fecha):
         format="json",
     )
     assert respuesta.status_code == 400, respuesta.content[:300]
+
+
+# --- Hostile bodies and parameters, every operation (PRODUCT.md §8) ---------------------------
+# Schemathesis' generated bodies are shallow and small; an attacker's are not. Every operation
+# that accepts a body also gets bodies nested past the 64-level limit (65 and 50,000 levels,
+# arrays and objects), one over the 1 MB cap, and broken JSON; every path with an id gets
+# malformed ids; ingestion, cursors and reports get their hostile values. Every answer must be
+# a 4xx (nothing here is valid input), none a 5xx, and no row may be stored.
+
+NIVELES_HOSTILES = (65, 50_000)
+IDS_HOSTILES = ("zzz", "1", "%00", "a" * 300, "%2e%2e", "00000000-0000-0000-0000-00000000000g")
+CUERPOS_ROTOS = (
+    b'{"a": NaN}',
+    b'{"a": Infinity}',
+    b"\xff\xfe{}",
+    b'{"a": "\\ud800"',
+    b"[" * 200 + b"1",
+)
+
+
+def _cuerpos_hostiles() -> list[tuple[str, bytes]]:
+    cuerpos = []
+    for n in NIVELES_HOSTILES:
+        cuerpos.append((f"array-{n}", b"[" * n + b"]" * n))
+        cuerpos.append((f"objeto-{n}", b'{"a":' * n + b"1" + b"}" * n))
+    relleno = b"x" * (1024 * 1024)
+    cuerpos.append(("mayor-de-1MB", b'{"a": "' + relleno + b'"}'))
+    cuerpos += [(f"roto-{i}", c) for i, c in enumerate(CUERPOS_ROTOS)]
+    return cuerpos
+
+
+def _ids_por_recurso() -> dict[str, str]:
+    from comision_recompensa.models import AsociacionEstrategica, Comision, Pago, Recompensa
+    from eventos_medios.models import Evento, Marca, MedioMarketing, Publicacion, Socio
+
+    modelos = {
+        "socios": Socio,
+        "marcas": Marca,
+        "medios": MedioMarketing,
+        "publicaciones": Publicacion,
+        "eventos": Evento,
+        "asociaciones": AsociacionEstrategica,
+        "comisiones": Comision,
+        "recompensas": Recompensa,
+        "pagos": Pago,
+    }
+    return {r: str(m.objects.values_list("pk", flat=True).first()) for r, m in modelos.items()}
+
+
+def _filas() -> dict[str, int]:
+    from django.apps import apps
+
+    return {m._meta.label: m.objects.count() for m in apps.get_models()}
+
+
+def _casos_hostiles(esquema: dict, ids: dict[str, str]) -> list[tuple[str, str, dict]]:
+    """(method, path, request kwargs) for every hostile case."""
+    casos: list[tuple[str, str, dict]] = []
+    for plantilla, operaciones in esquema["paths"].items():
+        recurso = plantilla.split("/")[3]
+        ruta = plantilla.replace("{recurso}", "comisiones").replace("{id}", ids.get(recurso, ""))
+        for metodo, op in operaciones.items():
+            if "requestBody" in op:
+                for _, cuerpo in _cuerpos_hostiles():
+                    casos.append(
+                        (metodo, ruta, {"data": cuerpo, "content_type": "application/json"})
+                    )
+            if "{id}" in plantilla:
+                for malo in IDS_HOSTILES:
+                    casos.append((metodo, plantilla.replace("{id}", malo), {}))
+    for ruta in ("/medios_marketing/medio-comando", "/eventos/evento-comando"):
+        for _, cuerpo in _cuerpos_hostiles():
+            casos.append(("post", ruta, {"data": cuerpo, "content_type": "application/json"}))
+    return casos
+
+
+def _casos_de_valores(marca_id: str) -> list[tuple[str, str, dict]]:
+    """Ingestion, cursors and reports with the values PRODUCT.md §8 refuses."""
+    import json
+
+    casos: list[tuple[str, str, dict]] = []
+    base = {"marca": marca_id, "tipo": "venta", "referencia_externa": "hostil", "moneda": "EUR"}
+    valores = ("1_000", "١٢٣", "1e3", "NaN", "+5", " 5", "1.005", "-1", True, [], {})
+    monedas = ("XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "BOV", "XDR", "XSU", "EURO")
+    fechas = ("0001-01-01T00:00:00Z", "1990-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "ayer")
+    cuerpos = [{**base, "valor": v} for v in valores]
+    cuerpos += [{**base, "valor": "1.00", "moneda": m} for m in monedas]
+    cuerpos += [{**base, "valor": "1.00", "ocurrido_en": f} for f in fechas]
+    for cuerpo in cuerpos:
+        texto = json.dumps(cuerpo)
+        casos.append(
+            ("post", "/api/v1/eventos/", {"data": texto, "content_type": "application/json"})
+        )
+        lote = json.dumps({"eventos": [cuerpo]})
+        casos.append(
+            ("post", "/api/v1/eventos/lote/", {"data": lote, "content_type": "application/json"})
+        )
+    for numero in ("1e3", "1E+2", "-0", "1.000"):
+        texto = json.dumps({**base, "valor": "VALOR"}).replace('"VALOR"', numero)
+        casos.append(
+            ("post", "/api/v1/eventos/", {"data": texto, "content_type": "application/json"})
+        )
+    for cursor in (
+        "cD0xJm89MQ==",
+        "p='; drop table;--",
+        "bm90IGEgY3Vyc29y",
+        "%%%%",
+        "bz0" + "9" * 5000,
+    ):
+        casos.append(("get", "/api/v1/eventos/", {"data": {"cursor": cursor}}))
+    for intervalo in ("dia", "semana", "mes"):
+        rango = {"intervalo": intervalo, "desde": "1900-01-01", "hasta": "2100-01-01"}
+        casos.append(("get", "/api/v1/reportes/serie/", {"data": rango}))
+    for ruta in ("/api/v1/reportes/resumen/", "/api/v1/exportaciones/eventos/"):
+        casos.append(("get", ruta, {"data": {"desde": "1900-01-01", "hasta": "2100-01-01"}}))
+    for ruta in ("/api/v1/no-existe/", "/api/v1/eventos/x/y/", "/api/v2/eventos/"):
+        casos.append(("get", ruta, {}))
+    return casos
+
+
+@pytest.mark.parametrize("quien", ["staff", "socio"])
+def test_entrada_hostil_nunca_es_5xx_ni_guarda_nada(tokens, capsys, quien):
+    from rest_framework.test import APIClient
+
+    from eventos_medios.models import Marca
+
+    cliente = APIClient(raise_request_exception=False)
+    cliente.credentials(HTTP_AUTHORIZATION=f"Token {tokens[quien]}")
+    esquema = cliente.get("/api/v1/schema/", {"format": "json"}).json()
+    casos = _casos_hostiles(esquema, _ids_por_recurso())
+    casos += _casos_de_valores(str(Marca.objects.values_list("pk", flat=True).first()))
+    antes = _filas()
+    por_clase: dict[str, int] = {"2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0}
+    no_4xx = []
+    for metodo, ruta, extra in casos:
+        r = getattr(cliente, metodo)(ruta, **extra)
+        clase = f"{r.status_code // 100}xx"
+        por_clase[clase] = por_clase.get(clase, 0) + 1
+        if clase != "4xx":
+            no_4xx.append((metodo, ruta[:80], r.status_code))
+        elif not r["Content-Type"].startswith("application/json"):
+            no_4xx.append((metodo, ruta[:80], r["Content-Type"]))
+    filas_nuevas = {k: v - antes[k] for k, v in _filas().items() if v != antes[k]}
+    with capsys.disabled():
+        print(
+            f"\nhostile input as {quien}: {len(casos)} cases, 4xx={por_clase['4xx']}, "
+            f"5xx={por_clase['5xx']}, 2xx/3xx={por_clase['2xx'] + por_clase['3xx']}, "
+            f"rows stored from rejected input={sum(filas_nuevas.values())}"
+        )
+    assert len(casos) > 400
+    assert no_4xx == []
+    assert filas_nuevas == {}

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from comision_recompensa.tests.factories import (
@@ -31,8 +30,8 @@ from comision_recompensa.tests.factories import (
     PagoFactory,
     RecompensaFactory,
 )
-from conftest import cliente_para
-from eventos_medios.models import Evento
+from conftest import cliente_para, token_para
+from eventos_medios.models import Evento, TokenApi
 from eventos_medios.tests.factories import (
     EventoFactory,
     MarcaFactory,
@@ -235,7 +234,7 @@ def test_rotar_token_invalida_el_anterior_al_instante(cliente_staff, tipo):
     primera = cliente_staff.post(f"/api/v1/{tipo}/{objeto.pk}/credenciales/")
     assert primera.status_code == 200, primera.content
     viejo = primera.json()["token"]
-    usuario = usuario or Token.objects.get(key=viejo).user
+    usuario = usuario or TokenApi.objects.get(hash=TokenApi.hash_de(viejo)).usuario
     cliente_viejo = APIClient()
     cliente_viejo.credentials(HTTP_AUTHORIZATION=f"Token {viejo}")
     assert cliente_viejo.get("/api/v1/eventos/").status_code == 200  # and now it is cached
@@ -247,7 +246,9 @@ def test_rotar_token_invalida_el_anterior_al_instante(cliente_staff, tipo):
     cliente_nuevo = APIClient()
     cliente_nuevo.credentials(HTTP_AUTHORIZATION=f"Token {nuevo}")
     assert cliente_nuevo.get("/api/v1/eventos/").status_code == 200
-    assert list(Token.objects.filter(user=usuario).values_list("key", flat=True)) == [nuevo]
+    assert list(TokenApi.objects.filter(usuario=usuario).values_list("hash", flat=True)) == [
+        TokenApi.hash_de(nuevo)
+    ]
 
 
 def test_solo_el_staff_rota_tokens(dos_socios, cliente_marca):
@@ -255,7 +256,7 @@ def test_solo_el_staff_rota_tokens(dos_socios, cliente_marca):
     for cliente in (cliente_para(socio.usuario), cliente_marca, APIClient()):
         r = cliente.post(f"/api/v1/socios/{socio.pk}/credenciales/")
         assert r.status_code in (401, 403, 404)
-    assert Token.objects.filter(user=socio.usuario).count() <= 1
+    assert TokenApi.objects.filter(usuario=socio.usuario).count() <= 1
 
 
 @pytest.mark.parametrize("ruta", ["/admin/", "/admin/tablero/", "/admin/comision_recompensa/pago/"])
@@ -330,8 +331,8 @@ def test_los_secretos_no_aparecen_en_logs_ni_en_errores(settings, caplog, dos_so
     settings.PAGOS_SECRETO = "pagos-secreto-" + secrets.token_hex(16)
     settings.IP_HASH_SALT = "sal-ip-" + secrets.token_hex(16)
     socio = dos_socios["a"]
-    token_socio = Token.objects.get_or_create(user=socio.usuario)[0].key
-    token_staff = Token.objects.create(user=StaffFactory()).key
+    token_socio = token_para(socio.usuario)
+    token_staff = token_para(StaffFactory())
     pago = dos_socios["items_a"]["pagos"]
     publicacion = PublicacionFactory(url_destino="https://tienda.example.com/")
     secretos = [

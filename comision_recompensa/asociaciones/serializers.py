@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from alpespartners.api.campos import CampoDinero
 from comision_recompensa.models import AsociacionEstrategica, Modalidad, ReglaPago, TipoAsociacion
 from eventos_medios.models import Marca, Socio, TipoEvento
 
@@ -24,11 +25,10 @@ class ReglaPagoSerializer(serializers.ModelSerializer[ReglaPago]):
 class ReglaPagoEntradaSerializer(serializers.Serializer[Any]):
     tipo_evento = serializers.ChoiceField(choices=TipoEvento.choices)
     modalidad = serializers.ChoiceField(choices=Modalidad.choices)
-    valor = serializers.DecimalField(max_digits=12, decimal_places=2)
+    # Money rules of PRODUCT.md §8: plain digits, at most two decimals, no exponent.
+    valor = CampoDinero(max_digits=12, decimal_places=2)
     moneda = serializers.CharField(max_length=3, min_length=3)
-    tope = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True
-    )
+    tope = CampoDinero(max_digits=12, decimal_places=2, required=False, allow_null=True)
 
 
 class AsociacionSerializer(serializers.ModelSerializer[AsociacionEstrategica]):

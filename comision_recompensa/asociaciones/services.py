@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
+from alpespartners.dinero import DineroInvalido, dinero_parsear
 from alpespartners.errors import ErrorValidacion
 from comision_recompensa.models import AsociacionEstrategica, Modalidad, ReglaPago, TipoAsociacion
 from eventos_medios.models import CODIGOS_MONEDA, Marca, Socio, TipoEvento
@@ -36,14 +37,16 @@ class _SinCambio:
 SIN_CAMBIO: Any = _SinCambio()
 
 
-def _decimal(valor: Any) -> Decimal | None:
-    if valor is None or isinstance(valor, bool):
-        return None
+_MONTO_REGLA_MAXIMO = Decimal("9999999999.99")  # max_digits=12
+
+
+def _dinero(valor: Any) -> Decimal | str:
+    """The amount under the money rules of PRODUCT.md §8 (`alpespartners.dinero`), or the
+    message saying why it is refused."""
     try:
-        numero = Decimal(str(valor))
-    except (InvalidOperation, ValueError):
-        return None
-    return numero if numero.is_finite() else None
+        return dinero_parsear(valor, maximo=_MONTO_REGLA_MAXIMO)
+    except DineroInvalido as exc:
+        return str(exc)
 
 
 def regla_validar(datos: Mapping[str, Any], *, prefijo: str = "") -> tuple[dict[str, Any], Errores]:
@@ -65,37 +68,26 @@ def regla_validar(datos: Mapping[str, Any], *, prefijo: str = "") -> tuple[dict[
         error("modalidad", f"Must be one of: {', '.join(Modalidad.values)}.")
     limpio["modalidad"] = modalidad
 
-    valor = _decimal(datos.get("valor"))
+    valor = _dinero(datos.get("valor")) if datos.get("valor") not in (None, "") else None
     if valor is None:
         error("valor", "A number is required.")
-    elif valor < 0:
-        error("valor", "Must be zero or more.")
-    elif valor != valor.quantize(Decimal("0.01")):
-        error("valor", "At most two decimal places.")
+    elif isinstance(valor, str):
+        error("valor", valor)
+        valor = None
     elif modalidad == Modalidad.PORCENTAJE and valor > 100:
         error("valor", "A percentage cannot exceed 100.")
-    elif valor >= Decimal("1e10"):
-        error("valor", "Too large.")
-    limpio["valor"] = valor.quantize(Decimal("0.01")) if valor is not None else None
+    limpio["valor"] = valor
 
     moneda = str(datos.get("moneda") or "").strip().upper()
     if moneda not in CODIGOS_MONEDA:
-        error("moneda", "Must be an ISO 4217 currency code, e.g. EUR.")
+        error("moneda", "Must be an active ISO 4217 currency code, e.g. EUR.")
     limpio["moneda"] = moneda
 
-    tope_bruto = datos.get("tope")
-    tope = None
-    if tope_bruto not in (None, ""):
-        tope = _decimal(tope_bruto)
-        if tope is None:
-            error("tope", "Must be a number or null.")
-        elif tope < 0:
-            error("tope", "Must be zero or more.")
-        elif tope != tope.quantize(Decimal("0.01")):
-            error("tope", "At most two decimal places.")
-        elif tope >= Decimal("1e10"):
-            error("tope", "Too large.")
-    limpio["tope"] = tope.quantize(Decimal("0.01")) if tope is not None else None
+    tope = _dinero(datos.get("tope")) if datos.get("tope") not in (None, "") else None
+    if isinstance(tope, str):
+        error("tope", tope)
+        tope = None
+    limpio["tope"] = tope
     return limpio, errores
 
 

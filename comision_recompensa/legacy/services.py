@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from alpespartners.dinero import DineroInvalido, dinero_parsear
 from alpespartners.errors import Conflicto, ErrorDominio
 from comision_recompensa.asociaciones.selectors import asociacion_vigente
 from comision_recompensa.atribucion.detalle import (
@@ -52,7 +53,6 @@ __all__ = [
 
 # Currency when neither the body, the event nor the partner's agreement names one.
 MONEDA_LEGADO_POR_DEFECTO = "USD"
-_MONTO_MAXIMO = Decimal("999999999999.99")
 _MAX_DESCRIPCION = 300
 
 
@@ -79,24 +79,22 @@ def _monto(bruto: Any, campo: str) -> tuple[Decimal, str]:
     if isinstance(bruto, dict):
         moneda = bruto.get("moneda") or ""
         bruto = bruto.get("valor")
-    if bruto is None or bruto == "":
-        return Decimal("0.00"), str(moneda)
-    if isinstance(bruto, bool) or not isinstance(bruto, (int, float, str)):
-        raise ErrorDominio(f"{campo}.valor must be a number.", campo=campo)
-    try:
-        valor = Decimal(str(bruto).strip())
-    except InvalidOperation:
-        raise ErrorDominio(f"{campo}.valor must be a number.", campo=campo) from None
-    if not valor.is_finite() or valor < 0 or valor > _MONTO_MAXIMO:
-        raise ErrorDominio(f"{campo}.valor must be a non-negative amount.", campo=campo)
-    if valor != valor.quantize(Decimal("0.01")):
-        raise ErrorDominio(f"{campo}.valor must have at most 2 decimal places.", campo=campo)
     if not isinstance(moneda, str):
         raise ErrorDominio(f"{campo}.moneda must be an ISO 4217 code.", campo=campo)
     moneda = moneda.strip().upper()
     if moneda and moneda not in CODIGOS_MONEDA:
-        raise ErrorDominio(f"{campo}.moneda must be an ISO 4217 code.", campo=campo)
-    return valor.quantize(Decimal("0.01")), moneda
+        raise ErrorDominio(
+            f"{campo}.moneda must be an active ISO 4217 currency code (not a testing, "
+            "precious-metal or fund code).",
+            campo=campo,
+        )
+    if bruto is None or bruto == "":
+        return Decimal("0.00"), moneda
+    try:
+        # The API's money rules (PRODUCT.md §8): plain digits, at most two decimals.
+        return dinero_parsear(bruto), moneda
+    except DineroInvalido as exc:
+        raise ErrorDominio(f"{campo}.valor: {exc}", campo=campo) from None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The seed prototype's test endpoints for commissions and rewards (PRODUCT.md §7).
 
 Same conventions as the other seed endpoints (see ``eventos_medios.legacy.views``): ``202 {}``
-on success, ``{"error": "..."}`` otherwise, open with DEBUG on, staff only with DEBUG off.
+on success, ``{"error": "..."}`` otherwise, open in the embedded mode (DEBUG on, no
+DATABASE_URL), staff only anywhere else.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import django_filters
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alpespartners.alcance import alcance_de
+from alpespartners.api.json_seguro import json_cargar
 from alpespartners.errors import ErrorDominio, Prohibido
 from comision_recompensa.models import EstadoPago, Pago
 from comision_recompensa.pagos.entrega import firma_valida
@@ -113,10 +113,8 @@ class ConfirmacionPagoView(APIView):
         cuerpo = request.body  # the raw bytes, exactly as signed
         if not firma_valida(cuerpo, request.headers.get(CABECERA_FIRMA), settings.PAGOS_SECRETO):
             raise Prohibido("Invalid or missing signature.", codigo="firma_invalida")
-        try:
-            datos = json.loads(cuerpo)
-        except ValueError:
-            raise ErrorDominio("Body must be a JSON object.", codigo="invalid") from None
+        # Depth-limited and size-capped like every JSON body (400 naming the problem).
+        datos = json_cargar(cuerpo)
         entrada = ConfirmacionPagoSerializer(data=datos if isinstance(datos, dict) else {})
         entrada.is_valid(raise_exception=True)
         pago_id = entrada.validated_data["pago_id"]

@@ -7,8 +7,10 @@
 
 Common filters: `marca`, `socio` (UUIDs of objects visible to the caller), `desde`, `hasta`
 (`YYYY-MM-DD` or ISO 8601 datetime; a bare `hasta` date includes that whole day). Bad values
-are a 400 naming the field. Exports have their own endpoints: `?format=csv` on list endpoints
-is not used. Definitions of each figure: `comision_recompensa.reportes.selectors`.
+are a 400 naming the field, and so is a period longer than `DIAS_MAXIMOS_POR_INTERVALO` allows
+(400 days of daily points, ten years otherwise). Exports have their own endpoints:
+`?format=csv` on list endpoints is not used. Definitions of each figure:
+`comision_recompensa.reportes.selectors`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils import dateparse
+from django.utils import dateparse, timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -33,6 +35,27 @@ from comision_recompensa.reportes import selectors as reportes
 from eventos_medios.selectors import marcas_visibles, socios_visibles
 
 DOS_DECIMALES = Decimal("0.01")
+
+# Longest period one request may cover (PRODUCT.md §8), so that no request can ask for
+# unbounded work: 400 days of daily points, ten years of weeks or months, and ten years for
+# totals, per-publication figures and CSV exports. A missing `hasta` means "now".
+DIAS_MAXIMOS = 3653
+DIAS_MAXIMOS_POR_INTERVALO = {"dia": 400, "semana": DIAS_MAXIMOS, "mes": DIAS_MAXIMOS}
+
+
+def _errores_de_rango(
+    desde: dt.datetime | None, hasta: dt.datetime | None, intervalo: str | None
+) -> dict[str, list[str]]:
+    """The errors (naming desde/hasta) of a period longer than allowed; empty when it fits."""
+    if desde is None:
+        return {}
+    maximo = DIAS_MAXIMOS_POR_INTERVALO.get(intervalo or "", DIAS_MAXIMOS)
+    fin = hasta if hasta is not None else timezone.now()
+    if fin - desde <= dt.timedelta(days=maximo):
+        return {}
+    porque = f" with intervalo={intervalo}" if intervalo else ""
+    mensaje = f"The period from desde to hasta may span at most {maximo} days{porque}."
+    return {"desde": [mensaje], "hasta": [mensaje]}
 
 
 def _instante(valor: str, *, fin_de_dia: bool) -> dt.datetime:
@@ -82,6 +105,9 @@ class FiltrosReporteSerializer(serializers.Serializer[dict[str, Any]]):
         desde, hasta = attrs.get("desde"), attrs.get("hasta")
         if desde is not None and hasta is not None and hasta <= desde:
             raise serializers.ValidationError({"hasta": ["Must be after desde."]})
+        errores_rango = _errores_de_rango(desde, hasta, attrs.get("intervalo"))
+        if errores_rango:
+            raise serializers.ValidationError(errores_rango)
         alcance: Alcance = self.context["alcance"]
         errores: dict[str, list[str]] = {}
         marca = attrs.get("marca")

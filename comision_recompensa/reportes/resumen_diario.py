@@ -5,10 +5,12 @@ summarised once into a few rows per (socio, marca, tipo) and reports read those;
 day not (or no longer) summarised, is read live from the events (see `consultas.py`), so
 the figures stay exact.
 
-- `resumen_refrescar` rebuilds whole days: every past day not yet summarised (the first run
-  backfills history) and the last `RESUMEN_VENTANA_DIAS` days (late events). A day is rebuilt
-  from scratch (delete + insert of its rows) under a lock on its `DiaResumido` row, so runs are
-  idempotent and concurrent runs serialise per day. Periodic: beat task
+- `resumen_refrescar` rebuilds whole days: past days not yet summarised (the first runs
+  backfill history, newest first, at most `RESUMEN_MAX_DIAS_POR_EJECUCION` days per run and
+  none older than `RESUMEN_HORIZONTE_DIAS`) and the last `RESUMEN_VENTANA_DIAS` days (late
+  events). A day is rebuilt from scratch (delete + insert of its rows) under a lock on its
+  `DiaResumido` row, so runs are idempotent; and a run holds `resumen_cerrojo` (a PostgreSQL
+  advisory lock), so two refreshes never run at once. Periodic: beat task
   `comision_recompensa.tasks.refrescar_resumen_diario` and the `refrescar_resumen` command.
 - `resumen_invalidar` drops the `DiaResumido` rows of the days of some events (the receiver of
   `eventos_atribuidos` calls it: attribution may set `Evento.socio`), so those days are read live
@@ -26,9 +28,10 @@ outside the services (manual SQL) need `manage.py refrescar_resumen --desde … 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +40,7 @@ from django.db import transaction
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
+from alpespartners.cerrojos import cerrojo_exclusivo
 from comision_recompensa.models import (
     Comision,
     DiaResumido,
@@ -48,6 +52,7 @@ from comision_recompensa.reportes.consultas import filas_diarias, inicio_dia
 from eventos_medios.models import Evento
 
 VENTANA_DIAS_POR_DEFECTO = 2
+CERROJO_RESUMEN = "comision_recompensa.resumen_refrescar"
 
 
 def _hoy() -> dt.date:
@@ -113,13 +118,25 @@ def resumen_dia_refrescar(*, dia: dt.date) -> int | None:
     return len(filas) + len(dinero)
 
 
-def dias_por_refrescar(*, ventana_dias: int | None = None) -> list[dt.date]:
+def dias_por_refrescar(
+    *, ventana_dias: int | None = None, maximo: int | None = None
+) -> list[dt.date]:
     """Past days never summarised (or invalidated) since the first event, plus the last
-    `ventana_dias` days before today."""
+    `ventana_dias` days before today — at most `maximo` of them (default
+    RESUMEN_MAX_DIAS_POR_EJECUCION), the most recent first, in date order. Days older than
+    RESUMEN_HORIZONTE_DIAS are never summarised (reports read them live): one event dated
+    0001-01-01 must not make a run walk two thousand years."""
     if ventana_dias is None:
         ventana_dias = getattr(settings, "RESUMEN_VENTANA_DIAS", VENTANA_DIAS_POR_DEFECTO)
+    if maximo is None:
+        maximo = settings.RESUMEN_MAX_DIAS_POR_EJECUCION
     hoy = _hoy()
-    primero = Evento.objects.order_by().aggregate(m=Min("ocurrido_en"))["m"]
+    horizonte = hoy - dt.timedelta(days=settings.RESUMEN_HORIZONTE_DIAS)
+    primero = (
+        Evento.objects.filter(ocurrido_en__gte=inicio_dia(horizonte))
+        .order_by()
+        .aggregate(m=Min("ocurrido_en"))["m"]
+    )
     if primero is None:
         return []
     dia = primero.astimezone(dt.UTC).date()
@@ -134,13 +151,30 @@ def dias_por_refrescar(*, ventana_dias: int | None = None) -> list[dt.date]:
         if dia not in hechos or dia >= recientes:
             dias.append(dia)
         dia += dt.timedelta(days=1)
-    return dias
+    return dias[-maximo:] if maximo > 0 else []
+
+
+@contextlib.contextmanager
+def resumen_cerrojo() -> Iterator[bool]:
+    """The rollup refresh's exclusive lock: yields False (do nothing) when another refresh
+    holds it — the periodic task and the command never run at once."""
+    with cerrojo_exclusivo(CERROJO_RESUMEN) as obtenido:
+        yield obtenido
 
 
 def resumen_refrescar(
     *, dias: Iterable[dt.date] | None = None, ventana_dias: int | None = None
 ) -> dict[str, int]:
-    """Rebuild `dias` (default: `dias_por_refrescar`), one transaction per day. Idempotent."""
+    """Rebuild `dias` (default: `dias_por_refrescar`, bounded per run), one transaction per
+    day. Idempotent. Returns the counts; `{"en_curso": 1}` and nothing done when another
+    refresh is running."""
+    with resumen_cerrojo() as obtenido:
+        if not obtenido:
+            return {"dias": 0, "filas": 0, "omitidos": 0, "en_curso": 1}
+        return _refrescar(dias=dias, ventana_dias=ventana_dias)
+
+
+def _refrescar(*, dias: Iterable[dt.date] | None, ventana_dias: int | None) -> dict[str, int]:
     lista = list(dias) if dias is not None else dias_por_refrescar(ventana_dias=ventana_dias)
     hoy = _hoy()
     resultado = {"dias": 0, "filas": 0, "omitidos": 0}
@@ -186,6 +220,7 @@ def resumen_invalidar(*, evento_ids: Iterable[uuid.UUID | str]) -> int:
 
 __all__ = [
     "dias_por_refrescar",
+    "resumen_cerrojo",
     "resumen_dia_refrescar",
     "resumen_invalidar",
     "resumen_invalidar_creditos",

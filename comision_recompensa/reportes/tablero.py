@@ -3,13 +3,15 @@
 Charts are server-side SVG drawn by pygal: no JavaScript, no static files, nothing fetched
 from a CDN, so the page works offline and in any browser, and a test can read the numbers in
 the markup. pygal's optional tooltip script is switched off (`js=[]`) because it would be
-loaded from the internet. Every number comes from `reportes.selectors.tablero` (aggregates in
-the database).
+loaded from the internet, and the inline config script pygal still writes is removed: the page's
+Content-Security-Policy runs no inline script. Every number comes from
+`reportes.selectors.tablero` (aggregates in the database).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -105,9 +107,13 @@ def _config(**extra: Any) -> dict[str, Any]:
     return base
 
 
+_GUION_SVG = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+
+
 def _svg(grafico: Any) -> SafeString:
-    # pygal builds the SVG with an XML tree: text (partner names, titles) is escaped.
-    return mark_safe(grafico.render(is_unicode=True))
+    # pygal builds the SVG with an XML tree: text (partner names, titles) is escaped. Its
+    # inline <script> (tooltip configuration, unused without the tooltip script) goes.
+    return mark_safe(_GUION_SVG.sub("", grafico.render(is_unicode=True)))
 
 
 def _dinero(valor: float | None) -> str:

@@ -19,6 +19,6 @@ __all__ = ["refrescar_resumen_diario"]
 )
 def refrescar_resumen_diario() -> dict[str, int]:
     """Rebuild the rollup of past days not summarised (or invalidated) and of the last
-    `RESUMEN_VENTANA_DIAS` days (beat). Idempotent and safe to overlap: days are rebuilt one
-    transaction each under a row lock."""
+    `RESUMEN_VENTANA_DIAS` days (beat), at most `RESUMEN_MAX_DIAS_POR_EJECUCION` per run.
+    Idempotent; never runs twice at once (an overlapping run returns `en_curso` at once)."""
     return resumen_refrescar()

@@ -8,7 +8,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
 from comision_recompensa.management.commands.cargar_demo import id_demo
 from comision_recompensa.models import (
@@ -27,6 +26,7 @@ from eventos_medios.models import (
     Socio,
     TipoEvento,
     TipoSocio,
+    TokenApi,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +41,7 @@ MODELOS = (
     Evento,
     Comision,
     Recompensa,
-    Token,
+    TokenApi,
 )
 
 
@@ -88,16 +88,26 @@ def test_carga_la_demo_y_una_segunda_vez_no_duplica_nada():
     assert admin.is_staff and admin.is_superuser
     clave = re.search(r"staff user: admin / (\S+)", primera)
     assert clave and admin.check_password(clave.group(1))
-    marca_token = Token.objects.get(user__username="alpes-outdoor").key
-    socio_token = Token.objects.get(user__username="demo-afiliado").key
-    assert marca_token in primera and socio_token in primera
+    marca_token = re.search(r"brand user alpes-outdoor token: (\S+)", primera).group(1)
+    socio_token = re.search(r"partner user demo-afiliado token: (\S+)", primera).group(1)
+    # Printed once; only hashes are stored.
+    assert TokenApi.objects.get(usuario__username="alpes-outdoor").hash == TokenApi.hash_de(
+        marca_token
+    )
+    assert TokenApi.objects.get(usuario__username="demo-afiliado").hash == TokenApi.hash_de(
+        socio_token
+    )
+    assert not TokenApi.objects.filter(hash__in=[marca_token, socio_token]).exists()
     assert marca.usuarios.filter(username="alpes-outdoor").exists()
     assert afiliado.usuario.username == "demo-afiliado"
 
     segunda = _cargar()
     assert _conteos() == antes
     assert "admin exists" in segunda and clave.group(1) not in segunda
-    assert marca_token in segunda and socio_token in segunda  # stable tokens
+    # Fresh keys each run (a stored hash cannot be shown again); the previous ones stop working.
+    nuevo = re.search(r"brand user alpes-outdoor token: (\S+)", segunda).group(1)
+    assert nuevo != marca_token and marca_token not in segunda
+    assert TokenApi.objects.get(usuario__username="alpes-outdoor").hash == TokenApi.hash_de(nuevo)
     admin.refresh_from_db()
     assert admin.check_password(clave.group(1))
 

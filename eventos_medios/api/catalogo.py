@@ -169,7 +169,7 @@ class SocioViewSet(_CatalogoViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[EsStaff])
     def credenciales(self, request: Request, pk: str | None = None) -> Response:
-        credenciales = servicios.socio_credenciales_rotar(socio=self.get_object())
+        credenciales = servicios.socio_credenciales_rotar(socio=self.get_object(), por=request.user)
         return Response(s.CredencialesSerializer(credenciales).data)
 
 
@@ -225,7 +225,7 @@ class MarcaViewSet(_CatalogoViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[EsStaff])
     def credenciales(self, request: Request, pk: str | None = None) -> Response:
-        credenciales = servicios.marca_credenciales_rotar(marca=self.get_object())
+        credenciales = servicios.marca_credenciales_rotar(marca=self.get_object(), por=request.user)
         return Response(s.CredencialesSerializer(credenciales).data)
 
 

@@ -274,7 +274,9 @@ class PublicacionCrearSerializer(PublicacionActualizarSerializer):
 class CredencialesSerializer(serializers.Serializer[Any]):
     usuario = serializers.CharField(help_text="Username of the API login.")
     token = serializers.CharField(
-        help_text="New token key; send it as `Authorization: Token <key>`. Shown once."
+        help_text="The new API key (`ap_…`); send it as `Authorization: Token <key>`. Shown "
+        "only in this response: the service keeps just its hash. The previous key stopped "
+        "working."
     )
 
 

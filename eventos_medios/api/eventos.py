@@ -11,14 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -27,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from alpespartners.alcance import alcance_de
+from alpespartners.api.json_seguro import cuerpo_leer, json_cargar_rapido
 from alpespartners.api.pagination import PaginacionCursorEventos
 from alpespartners.api.permissions import PuedeEnviarEventos
 from alpespartners.api.ratelimit import LimiteIngesta
@@ -44,19 +42,11 @@ from eventos_medios.services.ingesta import evento_registrar, eventos_registrar_
 
 
 class ParserJSONRapido(JSONParser):
-    """JSON through orjson, refusing bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (→ 413).
-
-    DRF reads the raw stream and would bypass Django's body cap; this parser enforces it."""
+    """JSON through orjson, refusing bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (→ 413) and
+    nesting deeper than 64 levels (→ 400); see alpespartners.api.json_seguro."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        limite = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        cuerpo = stream.read(limite + 1) if stream is not None else b""
-        if limite is not None and len(cuerpo) > limite:
-            raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
-        try:
-            return orjson.loads(cuerpo)
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
+        return json_cargar_rapido(cuerpo_leer(stream), claves_dinero=("valor",))
 
 
 def _por_defecto(valor: Any) -> Any:

@@ -41,7 +41,9 @@ class EventoEntradaSerializer(serializers.Serializer[dict[str, object]]):
     )
     tipo = serializers.ChoiceField(choices=TipoEvento.choices)
     ocurrido_en = serializers.DateTimeField(
-        required=False, help_text="Defaults to now; at most 5 minutes in the future."
+        required=False,
+        help_text="Defaults to now; at most 5 minutes in the future and at most "
+        "EVENTOS_ANTIGUEDAD_MAXIMA_DIAS (default 400) days in the past.",
     )
     marca = serializers.UUIDField(
         required=False, help_text="Required unless your user sends for exactly one marca."
@@ -53,13 +55,20 @@ class EventoEntradaSerializer(serializers.Serializer[dict[str, object]]):
     )
     visitante_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
     valor = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=14, decimal_places=2, min_value=0
+        required=False,
+        allow_null=True,
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        help_text="Plain ASCII digits, an optional '.' and at most two decimals, as a string "
+        "(advised) or a JSON number without exponent.",
     )
     moneda = serializers.ChoiceField(
         choices=[(c, c) for c in CODIGOS_MONEDA],
         required=False,
         allow_blank=True,
-        help_text="ISO 4217; required with valor.",
+        help_text="An active ISO 4217 currency (no testing, metal or fund codes); required "
+        "with valor.",
     )
     referencia_externa = serializers.CharField(
         required=False,

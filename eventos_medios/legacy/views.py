@@ -1,10 +1,11 @@
 """The seed prototype's endpoints (PRODUCT.md §7), kept working on top of this model.
 
 Success is ``202 {}`` as in the seed; any error is ``{"error": "<sentence>"}`` with its status
-(400 bad input, 404 unknown id, 409 same id with another body, 401/403 access). With ``DEBUG``
-on they are open (no authentication, no CSRF), like the prototype; with ``DEBUG`` off they
-follow the normal access rules: token/session authentication, commands for staff only, and
-queries scoped to what the caller may see.
+(400 bad input, 404 unknown id, 409 same id with another body, 401/403 access). In the
+embedded mode (``DEBUG`` on and no ``DATABASE_URL``) they are open (no authentication, no
+CSRF), like the prototype; anywhere else — any server with a real database, or ``DEBUG`` off —
+they follow the normal access rules: token/session authentication, commands for staff only,
+and queries scoped to what the caller may see (PRODUCT.md §8).
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ LIMITE_LISTA_MAXIMO = 1000
 
 
 def abierto() -> bool:
-    """Legacy endpoints are open in the embedded dev default (DEBUG on)."""
-    return bool(settings.DEBUG)
+    """Legacy endpoints are open only in the embedded mode: DEBUG on and no DATABASE_URL."""
+    return bool(settings.DEBUG) and bool(getattr(settings, "EMBEBIDO", False))
 
 
 class VistaLegada(APIView):
-    """Base view: open when DEBUG is on, normal rules otherwise; errors as ``{"error"}``."""
+    """Base view: open in the embedded mode, normal rules otherwise; errors as ``{"error"}``."""
 
     schema = None  # kept out of the OpenAPI document: the v1 API is the documented one
     # Commands (POST) need staff when DEBUG is off; queries only an authenticated user.

@@ -18,9 +18,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
-from rest_framework.authtoken.models import Token
 
-from alpespartners.api.authentication import invalidar_token_cacheado
 from alpespartners.errors import Conflicto, ErrorDominio, ErrorValidacion
 from eventos_medios.models import (
     Marca,
@@ -32,6 +30,7 @@ from eventos_medios.models import (
     TipoPublicacion,
     TipoSocio,
 )
+from eventos_medios.services.tokens import token_emitir
 from eventos_medios.services.tracking import publicacion_cache_invalidar
 
 if TYPE_CHECKING:
@@ -397,25 +396,16 @@ def _usuario_api(*, username: str, email: str = "") -> User:
     return usuario
 
 
-def _token_rotar(*, usuario: User) -> Credenciales:
-    """Delete the user's token(s) and issue a new one; old keys stop working at once."""
-    viejas = list(Token.objects.filter(user=usuario).values_list("key", flat=True))
-    Token.objects.filter(user=usuario).delete()
-    token = Token.objects.create(user=usuario)
-
-    def _olvidar() -> None:
-        for clave in viejas:
-            invalidar_token_cacheado(clave)
-
-    # Now, so this process forgets them, and after commit, in case a concurrent request
-    # re-cached an old key from the database before the deletion was visible.
-    _olvidar()
-    transaction.on_commit(_olvidar)
-    return Credenciales(usuario=usuario.get_username(), token=token.key)
+def _token_rotar(*, usuario: User, por: Any = None) -> Credenciales:
+    """Issue a new key for the user (shown once: only its hash is stored); the previous key
+    stops working at once."""
+    return Credenciales(
+        usuario=usuario.get_username(), token=token_emitir(usuario=usuario, por=por)
+    )
 
 
 @transaction.atomic
-def socio_credenciales_rotar(*, socio: Socio) -> Credenciales:
+def socio_credenciales_rotar(*, socio: Socio, por: Any = None) -> Credenciales:
     """Create (or rotate) the API token of the socio's login.
 
     A socio without a login gets one (`socio-<id>`, no password: it authenticates by token).
@@ -432,11 +422,11 @@ def socio_credenciales_rotar(*, socio: Socio) -> Credenciales:
             )
         socio.usuario = usuario
         socio.save(update_fields=["usuario", "actualizado_en"])
-    return _token_rotar(usuario=usuario)
+    return _token_rotar(usuario=usuario, por=por)
 
 
 @transaction.atomic
-def marca_credenciales_rotar(*, marca: Marca) -> Credenciales:
+def marca_credenciales_rotar(*, marca: Marca, por: Any = None) -> Credenciales:
     """Create (or rotate) the token of the brand's dedicated API login (`marca-<id>`).
 
     The login is created if missing and added to `marca.usuarios`, so it may send the brand's
@@ -445,4 +435,4 @@ def marca_credenciales_rotar(*, marca: Marca) -> Credenciales:
     marca = Marca.objects.select_for_update().get(pk=marca.pk)
     usuario = _usuario_api(username=f"marca-{marca.id.hex}")
     marca.usuarios.add(usuario)
-    return _token_rotar(usuario=usuario)
+    return _token_rotar(usuario=usuario, por=por)

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
@@ -40,6 +40,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alpespartners.alcance import Alcance
+from alpespartners.api.json_seguro import a_json_plano
+from alpespartners.dinero import DineroInvalido, dinero_parsear
 from alpespartners.errors import Conflicto, ErrorValidacion
 from alpespartners.senales import enviar_al_confirmar
 from eventos_medios import almacen
@@ -189,31 +191,16 @@ def _fecha(valor: Any, campo: str, errores: _Errores) -> datetime | None:
 
 
 def _valor(datos: dict[str, Any], errores: _Errores) -> Decimal | None:
+    """The money rules of PRODUCT.md §8 (`alpespartners.dinero`): plain ASCII digits, an
+    optional point and at most two decimals, as a string or a number without exponent."""
     bruto = datos.get("valor")
     if bruto is None or bruto == "":
         return None
-    if isinstance(bruto, bool) or not isinstance(bruto, (int, float, str, Decimal)):
-        errores.add("valor", "A valid number is required.")
-        return None
     try:
-        valor = Decimal(str(bruto).strip()) if not isinstance(bruto, Decimal) else bruto
-    except InvalidOperation:
-        errores.add("valor", "A valid number is required.")
+        return dinero_parsear(bruto, maximo=_VALOR_MAXIMO)
+    except DineroInvalido as exc:
+        errores.add("valor", str(exc))
         return None
-    if not valor.is_finite():
-        errores.add("valor", "A valid number is required.")
-        return None
-    if valor < 0:
-        errores.add("valor", "Ensure this value is greater than or equal to 0.")
-        return None
-    if valor > _VALOR_MAXIMO:
-        errores.add("valor", "Ensure that there are no more than 12 digits before the point.")
-        return None
-    redondeado = valor.quantize(_DOS_DECIMALES)
-    if redondeado != valor:
-        errores.add("valor", "Ensure that there are no more than 2 decimal places.")
-        return None
-    return redondeado
 
 
 def _metadata(datos: dict[str, Any], errores: _Errores) -> tuple[dict[str, Any], bytes]:
@@ -226,8 +213,12 @@ def _metadata(datos: dict[str, Any], errores: _Errores) -> tuple[dict[str, Any],
     try:
         serializado = orjson.dumps(bruto, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):
-        errores.add("metadata", "Contains values that cannot be stored as JSON.")
-        return {}, b"{}"
+        try:  # numbers parsed with their text kept (json_seguro): stored as plain numbers
+            serializado = a_json_plano(bruto, opciones=orjson.OPT_SORT_KEYS)
+            bruto = orjson.loads(serializado)
+        except (TypeError, orjson.JSONEncodeError):
+            errores.add("metadata", "Contains values that cannot be stored as JSON.")
+            return {}, b"{}"
     if len(serializado) > settings.MAX_METADATA_BYTES:
         errores.add(
             "metadata", f"Must be at most {settings.MAX_METADATA_BYTES} bytes once serialized."
@@ -237,6 +228,27 @@ def _metadata(datos: dict[str, Any], errores: _Errores) -> tuple[dict[str, Any],
         errores.add("metadata", "Null characters are not allowed.")
         return {}, b"{}"
     return bruto, serializado
+
+
+def _ocurrido_en(
+    datos: dict[str, Any], *, ahora: datetime, legado: bool, errores: _Errores
+) -> datetime | None:
+    """`ocurrido_en`: at most 5 minutes in the future (§2) and at most
+    EVENTOS_ANTIGUEDAD_MAXIMA_DIAS in the past (§8; the seed's legacy endpoints are exempt)."""
+    bruto = datos.get("ocurrido_en")
+    if bruto is None or bruto == "":
+        return None
+    ocurrido_en = _fecha(bruto, "ocurrido_en", errores)
+    if ocurrido_en is None:
+        return None
+    if ocurrido_en > ahora + MARGEN_FUTURO:
+        errores.add("ocurrido_en", "Must not be more than 5 minutes in the future.")
+        return None
+    dias = settings.EVENTOS_ANTIGUEDAD_MAXIMA_DIAS
+    if not legado and ocurrido_en < ahora - timedelta(days=dias):
+        errores.add("ocurrido_en", f"Must not be more than {dias} days in the past.")
+        return None
+    return ocurrido_en
 
 
 def _marca_del_alcance(
@@ -274,14 +286,7 @@ def _normalizar(
         errores.add("tipo", f"Must be one of: {', '.join(TipoEvento.values)}.")
         tipo = None
 
-    ocurrido_bruto = datos.get("ocurrido_en")
-    ocurrido_en: datetime | None = None
-    if ocurrido_bruto is not None and ocurrido_bruto != "":
-        ocurrido_en = _fecha(ocurrido_bruto, "ocurrido_en", errores)
-        if ocurrido_en is not None and ocurrido_en > ahora + MARGEN_FUTURO:
-            errores.add("ocurrido_en", "Must not be more than 5 minutes in the future.")
-            ocurrido_en = None
-
+    ocurrido_en = _ocurrido_en(datos, ahora=ahora, legado=legado, errores=errores)
     evento_id = _uuid(datos, "id", errores)
     marca_id = _marca_del_alcance(_uuid(datos, "marca", errores), alcance, legado, errores)
     publicacion_id = _uuid(datos, "publicacion", errores)
@@ -291,7 +296,11 @@ def _normalizar(
     referencia = _texto(datos, "referencia_externa", _MAX_REFERENCIA, errores)
     moneda = _texto(datos, "moneda", 3, errores).upper()
     if moneda and moneda not in _MONEDAS:
-        errores.add("moneda", "Must be an ISO 4217 currency code (e.g. EUR, USD, COP).")
+        errores.add(
+            "moneda",
+            "Must be an active ISO 4217 currency code (e.g. EUR, USD, COP); testing, "
+            "precious-metal and fund codes are not accepted.",
+        )
         moneda = ""
     valor = _valor(datos, errores)
     if valor is not None and not moneda and "moneda" not in errores:

@@ -399,7 +399,7 @@ def test_publicacion_admin_rechaza_medio_sin_socio(admin_client_staff):
 
 
 def test_accion_rotar_credenciales(admin_client_staff):
-    from rest_framework.authtoken.models import Token
+    from eventos_medios.models import TokenApi
 
     socio, marca = SocioFactory(usuario=None), MarcaFactory()
     resp = admin_client_staff.post(
@@ -408,10 +408,11 @@ def test_accion_rotar_credenciales(admin_client_staff):
         follow=True,
     )
     socio.refresh_from_db()
-    token = Token.objects.get(user=socio.usuario)
-    assert token.key in resp.content.decode()
+    token = TokenApi.objects.get(usuario=socio.usuario)
+    clave = re.search(r"new token (ap_\S+) ", resp.content.decode()).group(1)
+    assert TokenApi.hash_de(clave) == token.hash  # shown once; only the hash is stored
     admin_client_staff.post(
         _url("marca", "changelist"),
         {"action": "rotar_credenciales", "_selected_action": [str(marca.pk)]},
     )
-    assert Token.objects.filter(user__in=marca.usuarios.all()).count() == 1
+    assert TokenApi.objects.filter(usuario__in=marca.usuarios.all()).count() == 1

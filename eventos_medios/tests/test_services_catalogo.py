@@ -7,12 +7,12 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 
 from alpespartners.errors import ErrorDominio, ErrorValidacion
 from eventos_medios.enlaces import enlace_tracking
-from eventos_medios.models import Marca, MedioMarketing, Publicacion, Socio
+from eventos_medios.models import Marca, MedioMarketing, Publicacion, Socio, TokenApi
 from eventos_medios.services import catalogo as servicios
+from eventos_medios.services.tokens import token_emitir
 from eventos_medios.tests.factories import (
     MarcaFactory,
     MedioMarketingFactory,
@@ -178,32 +178,32 @@ def test_socio_credenciales_crea_usuario_y_rota_token():
     segunda = servicios.socio_credenciales_rotar(socio=socio)
     assert segunda.usuario == primera.usuario
     assert segunda.token != primera.token
-    assert list(Token.objects.filter(user=socio.usuario).values_list("key", flat=True)) == [
-        segunda.token
+    assert list(TokenApi.objects.filter(usuario=socio.usuario).values_list("hash", flat=True)) == [
+        TokenApi.hash_de(segunda.token)
     ]
 
 
 def test_socio_credenciales_usa_el_usuario_ya_vinculado():
     usuario = UsuarioFactory()
     socio = SocioFactory(usuario=usuario)
-    viejo = Token.objects.create(user=usuario)
+    viejo = token_emitir(usuario=usuario)
     cred = servicios.socio_credenciales_rotar(socio=socio)
     assert cred.usuario == usuario.username
-    assert not Token.objects.filter(key=viejo.key).exists()
+    assert not TokenApi.objects.filter(hash=TokenApi.hash_de(viejo)).exists()
 
 
 def test_marca_credenciales_crea_usuario_dedicado_de_la_marca():
     marca = MarcaFactory()
     persona = UsuarioFactory()
     marca.usuarios.add(persona)
-    token_persona = Token.objects.create(user=persona)
+    token_persona = token_emitir(usuario=persona)
     cred = servicios.marca_credenciales_rotar(marca=marca)
     api = get_user_model().objects.get(username=cred.usuario)
     assert api in marca.usuarios.all() and api != persona
     otra = servicios.marca_credenciales_rotar(marca=marca)
     assert otra.usuario == cred.usuario and otra.token != cred.token
     # The brand's people keep their own tokens.
-    assert Token.objects.filter(key=token_persona.key).exists()
+    assert TokenApi.objects.filter(hash=TokenApi.hash_de(token_persona)).exists()
 
 
 def test_enlace_tracking_desde_setting_o_peticion(rf):

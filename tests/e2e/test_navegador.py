@@ -222,3 +222,61 @@ def _esperar(condicion, segundos: float = 10.0) -> bool:
             return True
         time.sleep(0.1)
     return bool(condicion())
+
+
+# Records every Content-Security-Policy violation of the page (injected by the browser driver,
+# which the page's CSP does not apply to).
+_ESCUCHA_CSP = """
+window.__violaciones = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__violaciones.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});
+"""
+
+
+def test_hallazgo_15_docs_y_admin_sin_violaciones_de_csp(live_server, transactional_db):
+    """Swagger UI renders every operation, and the admin (login, dashboard, forms with their
+    autocomplete widgets) works, under the CSP: no violation, no request to another host."""
+    from eventos_medios.tests.factories import StaffFactory
+
+    _datos_demo()
+    staff = StaffFactory(username="staff-csp")
+    with sync_api.sync_playwright() as pw:
+        navegador = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS_CHROMIUM)
+        contexto = navegador.new_context(user_agent=USER_AGENT)
+        contexto.set_default_timeout(ESPERA_MS)
+        contexto.add_init_script(_ESCUCHA_CSP)
+        pagina = contexto.new_page()
+        pedidas: list[str] = []
+        pagina.on("request", lambda peticion: pedidas.append(peticion.url))
+        violaciones: dict[str, list[str]] = {}
+
+        def visitar(ruta: str, esperar: str) -> None:
+            pagina.goto(f"{live_server.url}{ruta}")
+            pagina.wait_for_selector(esperar)
+            violaciones[ruta] = pagina.evaluate("window.__violaciones")
+
+        try:
+            visitar("/api/v1/docs/", ".opblock")
+            assert pagina.locator(".opblock").count() > 20  # every operation rendered
+            visitar("/admin/login/?next=/admin/", "#id_username")
+            pagina.fill("#id_username", staff.username)
+            pagina.fill("#id_password", CLAVE)
+            pagina.click("input[type=submit]")
+            pagina.wait_for_url(f"{live_server.url}/admin/")
+            visitar("/admin/tablero/", ".tablero-grafico svg")
+            visitar("/admin/eventos_medios/evento/", "#result_list")
+            visitar("/admin/eventos_medios/publicacion/add/", "#id_medio")
+            pagina.click("#id_medio + .select2-container .select2-selection")
+            pagina.wait_for_selector(".select2-results__option")
+            violaciones["autocompletar"] = pagina.evaluate("window.__violaciones")
+        except Exception:
+            SALIDA.mkdir(exist_ok=True)
+            pagina.screenshot(path=str(SALIDA / "fallo-csp.png"), full_page=True)
+            raise
+        finally:
+            contexto.close()
+            navegador.close()
+    assert {ruta: v for ruta, v in violaciones.items() if v} == {}
+    ajenas = [u for u in pedidas if not u.startswith((live_server.url, "data:", "blob:"))]
+    assert ajenas == []

@@ -17,10 +17,10 @@ from decimal import Decimal
 import pytest
 import requests
 from django.db.models import Count
-from rest_framework.authtoken.models import Token
 
 from comision_recompensa.models import Comision, Modalidad
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
+from conftest import token_para
 from eventos_medios.models import EstadoAtribucion, Evento, TipoSocio
 from eventos_medios.tests.factories import MarcaFactory, SocioFactory, UsuarioFactory
 from tests.procesos import esperar
@@ -42,7 +42,7 @@ def test_200_posts_concurrentes_crean_un_evento_y_una_comision(entorno_procesos)
         modalidad=Modalidad.FIJO,
         valor=Decimal("5.00"),
     )
-    token = Token.objects.create(user=usuario).key
+    token = token_para(usuario)
     servidor = entorno_procesos.servidor(workers=4)
     entorno_procesos.worker()
 

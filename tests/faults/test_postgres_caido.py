@@ -173,9 +173,9 @@ def servidor_sobre_cluster(cluster_desechable, tmp_path) -> Iterator[tuple[Servi
         "shell",
         "-c",
         "from django.contrib.auth.models import User;"
-        "from rest_framework.authtoken.models import Token;"
+        "from eventos_medios.services.tokens import token_emitir;"
         "u = User.objects.create_user('staff', is_staff=True, is_superuser=True);"
-        "print(Token.objects.create(user=u).key)",
+        "print(token_emitir(usuario=u))",
     ).split()[-1]
     servidor = ServidorVivo(entorno, tmp_path / "gunicorn.log")
     print(f"[procesos] gunicorn log: {servidor.ruta_log}")

@@ -19,10 +19,10 @@ from decimal import Decimal
 import pytest
 import requests
 from django.db.models import Count, Sum
-from rest_framework.authtoken.models import Token
 
 from comision_recompensa.models import Comision, Modalidad, Recompensa
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
+from conftest import token_para
 from eventos_medios.models import EstadoAtribucion, Evento, TipoSocio
 from eventos_medios.tests.factories import MarcaFactory, SocioFactory, UsuarioFactory
 from tests.procesos import esperar
@@ -50,7 +50,7 @@ def programa(entorno_procesos):
         modalidad=Modalidad.FIJO,
         valor=Decimal("1.00"),
     )
-    return {"marca": marca, "socio": socio, "token": Token.objects.create(user=usuario).key}
+    return {"marca": marca, "socio": socio, "token": token_para(usuario)}
 
 
 class Emisor:

@@ -17,10 +17,10 @@ from decimal import Decimal
 import pytest
 import requests
 from django.db.models import Count, Sum
-from rest_framework.authtoken.models import Token
 
 from comision_recompensa.models import Comision, Modalidad, Recompensa
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
+from conftest import token_para
 from eventos_medios.models import EstadoAtribucion, Evento, TipoSocio
 from eventos_medios.tests.factories import MarcaFactory, SocioFactory, UsuarioFactory
 from tests.procesos import esperar
@@ -48,7 +48,7 @@ def programa(entorno_procesos):
             modalidad=Modalidad.FIJO,
             valor=Decimal("1.00"),
         )
-    return {"marca": marca, "socios": socios, "token": Token.objects.create(user=usuario).key}
+    return {"marca": marca, "socios": socios, "token": token_para(usuario)}
 
 
 def _contar(estado: str) -> int:

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from rest_framework.authtoken.models import Token
 
 from comision_recompensa.models import Comision, Recompensa
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
+from conftest import token_para
 from eventos_medios.models import EstadoAtribucion, Evento, TipoSocio
 from eventos_medios.tests.factories import (
     MarcaFactory,
@@ -37,7 +37,7 @@ def programa(entorno_procesos):
     marca = MarcaFactory(modelo_atribucion="lineal", ventana_atribucion_dias=30)
     usuario = UsuarioFactory()
     marca.usuarios.add(usuario)
-    token = Token.objects.create(user=usuario).key
+    token = token_para(usuario)
     a = SocioFactory(tipo=TipoSocio.AFILIADO)
     b = SocioFactory(tipo=TipoSocio.INFLUENCER)
     pubs = {}

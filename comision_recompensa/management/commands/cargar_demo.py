@@ -8,8 +8,9 @@ days (clicks, interactions, leads and sales of 150 visitors), attributed on the 
 Everything has a fixed id or natural key, so a second run creates nothing: rows that exist are
 left as they are. Credentials: the staff user `admin` gets a random password printed on the run
 that creates it (later runs say it exists; `--restablecer-admin` sets and prints a new one);
-the brand and partner logins authenticate by token, and their tokens (stable across runs) are
-printed every time.
+the brand and partner logins authenticate by token. API keys are stored only as hashes, so each
+run issues fresh keys for the three logins and prints them; the keys of the previous run stop
+working.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from django.core.management.base import CommandParser
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from alpespartners.comandos import Cierre, ComandoOperador
 from comision_recompensa.models import (
@@ -52,6 +52,7 @@ from eventos_medios.models import (
     TipoSocio,
 )
 from eventos_medios.services.ingesta import ALCANCE_INTERNO, eventos_registrar_lote
+from eventos_medios.services.tokens import token_emitir
 
 # Every demo id derives from this namespace (uuid5), so runs agree on them.
 ESPACIO_DEMO = uuid.UUID("6f1d2a2e-6a0b-4d8e-9a51-a1e5d3f0c0de")
@@ -154,8 +155,9 @@ class Command(ComandoOperador):
         "\n"
         "Use it on a fresh install or a development database. It is idempotent: rows that\n"
         "exist are left as they are, so a second run adds nothing. It prints the logins: the\n"
-        "`admin` password only on the run that creates it (or with --restablecer-admin), the\n"
-        "API tokens every time."
+        "`admin` password only on the run that creates it (or with --restablecer-admin), and\n"
+        "fresh API keys every time (only their hashes are stored: the previous run's keys stop\n"
+        "working)."
     )
     ejemplos = """
   # load everything (run it again at any time: nothing is duplicated)
@@ -310,8 +312,7 @@ class Command(ComandoOperador):
 
     @staticmethod
     def _token(usuario: Any) -> str:
-        token, _ = Token.objects.get_or_create(user=usuario)
-        return str(token.key)
+        return token_emitir(usuario=usuario)
 
     # --- Events --------------------------------------------------------------------------
     def _eventos(self, marca: Marca, socios: list[Socio]) -> int:

@@ -10,7 +10,11 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from alpespartners.comandos import Cierre, ComandoOperador
-from comision_recompensa.reportes.resumen_diario import dias_por_refrescar, resumen_dia_refrescar
+from comision_recompensa.reportes.resumen_diario import (
+    dias_por_refrescar,
+    resumen_cerrojo,
+    resumen_dia_refrescar,
+)
 
 
 def _dia(texto: str, opcion: str) -> dt.date:
@@ -25,11 +29,13 @@ class Command(ComandoOperador):
         "Rebuild the daily rollup the reports and the admin dashboard read (events per\n"
         "socio, marca and tipo, unique clicks, and money per estado, per UTC day).\n"
         "\n"
-        "Without dates: every past day not summarised yet (the first run backfills history)\n"
-        "or invalidated since, plus the last --ventana days; the beat schedule runs this\n"
-        "every few minutes. With --desde/--hasta: exactly those days (inclusive), e.g. after a\n"
+        "Without dates: past days not summarised yet or invalidated since, plus the last\n"
+        "--ventana days, at most RESUMEN_MAX_DIAS_POR_EJECUCION of them, newest first (a long\n"
+        "history is backfilled over several runs); the beat schedule runs this every few\n"
+        "minutes. With --desde/--hasta: exactly those days (inclusive), e.g. after a\n"
         "re-attribution or a manual data fix. Today is never summarised: reports read it\n"
-        "live. Idempotent and safe to run while the app serves traffic."
+        "live. Idempotent and safe to run while the app serves traffic; it refuses to start\n"
+        "while another refresh (the periodic task) is running."
     )
     ejemplos = """
   # what the periodic task does
@@ -66,6 +72,14 @@ class Command(ComandoOperador):
             ]
         else:
             dias = dias_por_refrescar(ventana_dias=opciones.get("ventana"))
+        with resumen_cerrojo() as obtenido:
+            if not obtenido:
+                raise CommandError("Another rollup refresh is running: try again when it ends.")
+            self._refrescar(dias, cierre)
+        self.stdout.write(self.style.SUCCESS(f"{len(dias)} days refreshed."))
+        cierre.imprimir(self, con_dinero=False)
+
+    def _refrescar(self, dias: list[dt.date], cierre: Cierre) -> None:
         barra = self.barra(total=len(dias), desc="refrescar_resumen", unit="día")
         try:
             for dia in dias:
@@ -78,5 +92,3 @@ class Command(ComandoOperador):
                 barra.update(1)
         finally:
             barra.close()
-        self.stdout.write(self.style.SUCCESS(f"{len(dias)} days refreshed."))
-        cierre.imprimir(self, con_dinero=False)

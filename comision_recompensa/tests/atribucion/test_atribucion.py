@@ -421,9 +421,7 @@ def test_la_base_de_datos_impide_un_segundo_credito_vivo(marca):
 def test_conversion_por_visitante_de_un_solo_socio_queda_con_ese_socio(marca):
     """Lineal over two clicks of one partner: one partner credited → Evento.socio is set, and
     the partner finds the conversion in its own event list (scoping filters on Evento.socio)."""
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
+    from conftest import cliente_para
     from eventos_medios.tests.factories import UsuarioFactory
 
     a, pub_a, _ = socio_con_publicacion(marca)
@@ -437,8 +435,7 @@ def test_conversion_por_visitante_de_un_solo_socio_queda_con_ese_socio(marca):
     venta.refresh_from_db()
     assert (venta.estado_atribucion, venta.socio_id) == (EstadoAtribucion.ATRIBUIDO, a.id)
     assert creditos_de(venta)[a.id].detalle_atribucion["metodo"] == "visitante_id"
-    cliente = APIClient()
-    cliente.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=a.usuario).key}")
+    cliente = cliente_para(a.usuario)
     r = cliente.get("/api/v1/eventos/", {"tipo": TipoEvento.VENTA})
     assert r.status_code == 200, r.content
     assert str(venta.id) in {e["id"] for e in r.json()["results"]}
