@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format worker beat bench migrate demo clean setup
+.PHONY: run test test-reloj lint format worker beat bench migrate demo clean setup
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,27 @@ run: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## Set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+## Set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set),
+## in parallel: PARALELO=auto is one pytest-xdist worker per core (PARALELO=0: one process).
+## Extra pytest arguments: PYTEST_ARGS="-k reatribuir -x".
+PARALELO ?= auto
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PARALELO) $(PYTEST_ARGS)
+
+## The date-sensitive tests (@pytest.mark.reloj) with the clock pinned at the edges of a day, a
+## month, a year and 29 February; RELOJES="2027-06-30T23:59:59Z ..." to choose others.
+RELOJES ?= 2026-12-31T23:59:59Z 2027-01-01T00:00:01Z 2028-02-29T00:00:01Z 2028-02-29T23:59:59Z 2028-03-01T00:00:01Z
+test-reloj: $(STAMP)
+	@fallos=""; resumen=""; \
+	for instante in $(RELOJES); do \
+	  echo "== ALPES_RELOJ=$$instante"; \
+	  salida=$$(ALPES_RELOJ=$$instante $(PY) -m pytest -m reloj -q -p no:cacheprovider $(PYTEST_ARGS) 2>&1); \
+	  estado=$$?; echo "$$salida"; \
+	  resumen="$$resumen$$instante  $$(echo "$$salida" | tail -n 1)\n"; \
+	  [ $$estado = 0 ] || fallos="$$fallos $$instante"; \
+	done; \
+	echo "== date-sensitive tests per instant"; printf '%b' "$$resumen"; \
+	if [ -n "$$fallos" ]; then echo "failed at:$$fallos"; exit 1; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

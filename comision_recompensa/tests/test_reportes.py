@@ -398,6 +398,7 @@ def test_latencia_de_atribucion_percentiles(db):
     assert lat["p95_s"] == pytest.approx(8.8)
 
 
+@pytest.mark.reloj  # "today" is read live, the past from the rollup
 def test_resumen_de_socio_lee_el_rollup_y_solo_hoy_en_vivo(mundo, socio):
     """With the past summarised, a partner's statement reads the rollup and touches the events
     table only for today (figure B6: no scan of a million events)."""
