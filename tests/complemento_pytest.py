@@ -130,11 +130,15 @@ def _reloj(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     - ``@pytest.mark.reloj`` (date-sensitive): the clock stands still for the whole test at
       ``ALPES_RELOJ``, or at the moment the test starts, so "today" cannot change halfway.
+    - ``@pytest.mark.time_machine(instant)``: the test's own instant, whatever ``ALPES_RELOJ``.
     - any other in-process test: starts at ``ALPES_RELOJ`` when it is set, then ticks.
     - tests with real processes or a browser: the real clock (they cannot share this one).
     """
     instante = request.config.stash.get(CLAVE_RELOJ, None)
     fechado = request.node.get_closest_marker("reloj") is not None
+    if request.node.get_closest_marker("time_machine"):
+        yield None  # the test pins its own instant (time-machine's marker)
+        return
     if usa_procesos(request.node):
         if fechado:
             pytest.fail(
