@@ -34,9 +34,10 @@ PARALELO ?= auto
 test: $(STAMP)
 	$(PY) -m pytest -n $(PARALELO) $(PYTEST_ARGS)
 
-## The date-sensitive tests (@pytest.mark.reloj) with the clock pinned at the edges of a day, a
-## month, a year and 29 February; RELOJES="2027-06-30T23:59:59Z ..." to choose others.
-RELOJES ?= 2026-12-31T23:59:59Z 2027-01-01T00:00:01Z 2028-02-29T00:00:01Z 2028-02-29T23:59:59Z 2028-03-01T00:00:01Z
+## The date-sensitive tests (@pytest.mark.reloj), one run per instant (ALPES_RELOJ): the edges of
+## a day, a month, a year and 29 February (tests/complemento_pytest.py, BORDES_DEL_RELOJ), or
+## RELOJES="2027-06-30T23:59:59Z ...". `pytest --reloj-bordes` does the same in one run.
+RELOJES ?= $(shell $(PY) -c 'from tests.complemento_pytest import BORDES_DEL_RELOJ as b; print(*b)')
 test-reloj: $(STAMP)
 	@fallos=""; resumen=""; \
 	for instante in $(RELOJES); do \

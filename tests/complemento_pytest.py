@@ -6,7 +6,8 @@
   hold periods counted from now): their clock is pinned for the whole test, at
   ``ALPES_RELOJ`` or at the instant they start, so a run at 23:59:59 cannot cross midnight
   halfway through one. ``make test-reloj`` runs them at the edges of a day, a month, a year
-  and 29 February. Tests that drive other processes (markers ``integration``, ``faults``,
+  and 29 February; ``pytest --reloj-bordes`` runs each once more at every edge in the same
+  session (CI does). Tests that drive other processes (markers ``integration``, ``faults``,
   ``browser``, or the ``entorno_procesos`` fixture) keep the real clock: a gunicorn, a Celery
   worker or Chromium cannot share this process's.
 - **Nothing goes quietly green in CI.** With ``CI=true`` a skipped test fails the run, with
@@ -27,6 +28,15 @@ import pytest
 
 VARIABLE_RELOJ = "ALPES_RELOJ"
 CLAVE_RELOJ = pytest.StashKey[dt.datetime | None]()
+# The edges a date-sensitive test must survive: the end of a day, a month and a year, and
+# either side of 29 February (`make test-reloj`, `pytest --reloj-bordes`).
+BORDES_DEL_RELOJ = (
+    "2026-12-31T23:59:59Z",
+    "2027-01-01T00:00:01Z",
+    "2028-02-29T00:00:01Z",
+    "2028-02-29T23:59:59Z",
+    "2028-03-01T00:00:01Z",
+)
 
 # Markers whose tests talk to processes with their own clock (or a real browser).
 MARCAS_CON_PROCESOS = ("integration", "faults", "browser")
@@ -107,8 +117,28 @@ def grupo_de(informe: pytest.TestReport | pytest.CollectReport) -> tuple[str, st
 
 
 # --- Hooks ---------------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reloj-bordes",
+        action="store_true",
+        help="run every @pytest.mark.reloj test once more at each of: "
+        + ", ".join(BORDES_DEL_RELOJ),
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[CLAVE_RELOJ] = leer_reloj(os.environ.get(VARIABLE_RELOJ))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With --reloj-bordes, each date-sensitive test also runs pinned at every edge."""
+    if not metafunc.config.getoption("reloj_bordes", False):
+        return
+    if metafunc.definition.get_closest_marker("reloj") is None:
+        return
+    metafunc.parametrize(
+        "_reloj", [None, *BORDES_DEL_RELOJ], indirect=True, ids=["ahora", *BORDES_DEL_RELOJ]
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -135,6 +165,8 @@ def _reloj(request: pytest.FixtureRequest) -> Iterator[Any]:
     - tests with real processes or a browser: the real clock (they cannot share this one).
     """
     instante = request.config.stash.get(CLAVE_RELOJ, None)
+    if getattr(request, "param", None):  # --reloj-bordes
+        instante = leer_reloj(request.param)
     fechado = request.node.get_closest_marker("reloj") is not None
     if request.node.get_closest_marker("time_machine"):
         yield None  # the test pins its own instant (time-machine's marker)

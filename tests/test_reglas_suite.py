@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
-from tests.complemento_pytest import leer_reloj
+from tests.complemento_pytest import BORDES_DEL_RELOJ, leer_reloj
 
 RAIZ = Path(__file__).resolve().parent.parent
 BISIESTO = dt.datetime(2028, 2, 29, 23, 59, 59, tzinfo=dt.UTC)
@@ -175,6 +175,14 @@ def test_con_tic_tac():
     assert dt.datetime.now(dt.UTC) > inicio
 
 
+@pytest.mark.reloj
+def test_en_el_borde(request):
+    callspec = getattr(request.node, "callspec", None)
+    borde = callspec.id if callspec else "ahora"
+    if borde != "ahora":
+        assert dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == borde
+
+
 @pytest.mark.integration
 def test_con_procesos_reloj_real():
     assert dt.datetime.now(dt.UTC).year != 2100
@@ -203,7 +211,7 @@ def correr_pytest(pytester, monkeypatch):
 
 def test_sin_ci_los_omitidos_se_agrupan_con_como_correrlos(correr_pytest):
     resultado = correr_pytest("-k", "not reloj_real", ALPES_RELOJ="2028-02-29T23:59:59Z")
-    resultado.assert_outcomes(passed=3, skipped=4)
+    resultado.assert_outcomes(passed=4, skipped=4)
     salida = resultado.stdout.str()
     assert "skipped groups, and how to run them" in salida
     resultado.stdout.fnmatch_lines(
@@ -252,3 +260,10 @@ def test_reloj_invalido_es_un_error_de_uso(correr_pytest):
     resultado = correr_pytest(ALPES_RELOJ="ayer")
     assert resultado.ret == pytest.ExitCode.USAGE_ERROR
     assert "ALPES_RELOJ='ayer' is not an ISO 8601 instant" in resultado.stderr.str()
+
+
+def test_reloj_bordes_corre_cada_test_fechado_en_cada_borde(correr_pytest):
+    resultado = correr_pytest("-k", "en_el_borde", "--reloj-bordes", "-v")
+    resultado.assert_outcomes(passed=1 + len(BORDES_DEL_RELOJ))
+    for borde in BORDES_DEL_RELOJ:
+        resultado.stdout.fnmatch_lines([f"*test_en_el_borde?{borde}? PASSED*"])
