@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format worker beat bench migrate demo clean setup
+.PHONY: run test test-reloj lint format worker beat bench migrate demo clean setup
 
 # DEBUG is off unless set (production default). The development commands turn it on, unless
 # the environment already says otherwise: the embedded mode's dev-only secrets need it.
@@ -31,9 +31,28 @@ run: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## Set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+## Set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set),
+## in parallel: PARALELO=auto is one pytest-xdist worker per core (PARALELO=0: one process).
+## Extra pytest arguments: PYTEST_ARGS="-k reatribuir -x".
+PARALELO ?= auto
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PARALELO) $(PYTEST_ARGS)
+
+## The date-sensitive tests (@pytest.mark.reloj), one run per instant (ALPES_RELOJ): the edges of
+## a day, a month, a year and 29 February (tests/complemento_pytest.py, BORDES_DEL_RELOJ), or
+## RELOJES="2027-06-30T23:59:59Z ...". `pytest --reloj-bordes` does the same in one run.
+RELOJES ?= $(shell $(PY) -c 'from tests.complemento_pytest import BORDES_DEL_RELOJ as b; print(*b)')
+test-reloj: $(STAMP)
+	@fallos=""; resumen=""; \
+	for instante in $(RELOJES); do \
+	  echo "== ALPES_RELOJ=$$instante"; \
+	  salida=$$(ALPES_RELOJ=$$instante $(PY) -m pytest -m reloj -q -p no:cacheprovider $(PYTEST_ARGS) 2>&1); \
+	  estado=$$?; echo "$$salida"; \
+	  resumen="$$resumen$$instante  $$(echo "$$salida" | tail -n 1)\n"; \
+	  [ $$estado = 0 ] || fallos="$$fallos $$instante"; \
+	done; \
+	echo "== date-sensitive tests per instant"; printf '%b' "$$resumen"; \
+	if [ -n "$$fallos" ]; then echo "failed at:$$fallos"; exit 1; fi
 
 ## ruff, mypy and the architecture contracts (import-linter, [tool.importlinter] in pyproject).
 lint: $(STAMP)

@@ -142,12 +142,11 @@ def _matar_conexion_de_django() -> None:
     connection.close_if_unusable_or_obsolete()
 
 
+@pytest.mark.postgres  # a server-side session to terminate
 @pytest.mark.django_db(transaction=True)
 def test_conexion_muerta_entre_peticiones_no_cuesta_un_503(settings, staff):
     """The hot paths skip Django's `SELECT 1` health check: their INSERT is the check, retried
     once on a fresh connection, so a database restart between requests still loses nothing."""
-    if not settings.USANDO_POSTGRES:
-        pytest.skip("needs PostgreSQL (a server-side session to terminate)")
     from eventos_medios.tests.factories import PublicacionFactory
 
     marca = MarcaFactory()

@@ -339,6 +339,7 @@ def venta_atribuida(db):
     return marca, socios, ahora
 
 
+@pytest.mark.reloj  # --desde/--hasta: the day of an event minutes old
 def test_reatribuir_resumen_de_un_what_if(venta_atribuida):
     marca, (a, b), ahora = venta_atribuida
     dia = timezone.localdate(ahora).isoformat()
@@ -361,6 +362,7 @@ def test_reatribuir_resumen_de_un_what_if(venta_atribuida):
     assert "  elapsed: " in out
 
 
+@pytest.mark.reloj  # --desde/--hasta: the day of an event minutes old
 def test_reatribuir_quiet_omite_la_tabla(venta_atribuida):
     marca, (a, _b), ahora = venta_atribuida
     marca.modelo_atribucion = "primer_clic"
@@ -406,6 +408,7 @@ class _BarraQueInterrumpe:
         pass
 
 
+@pytest.mark.reloj  # --desde/--hasta: the day of an event minutes old
 def test_reatribuir_interrumpido_dice_como_reanudar(venta_atribuida):
     from comision_recompensa.management.commands.reatribuir import Command
     from comision_recompensa.models import EjecucionReatribucion

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from decimal import Decimal
@@ -35,59 +36,10 @@ from eventos_medios.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The seed's collection, read relative to the repository when it is there.
-COLECCION = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "seed"
-    / "Reactive Builders.postman_collection.json"
-)
+# The seed prototype's Postman collection, kept verbatim here (see tests/datos/README.md).
+COLECCION = Path(__file__).resolve().parent / "datos" / "prototipo.postman_collection.json"
+SHA256_COLECCION = "12a774603f6ee098637e3293ce5013b651d0ae41b9f39341d325c0f3a5e6d493"
 
-# The bodies the collection sends, copied so that the test also runs without the seed folder.
-CUERPOS_INLINE: dict[str, dict] = {
-    "Crear medio de marketing": {
-        "id": "0e0076b5-9430-4427-a48c-25175c7ed7eb",
-        "fecha_creacion": "2025-09-07T23:55:00Z",
-        "fecha_actualizacion": "2025-09-07T23:55:00Z",
-        "platafoma": {"nombre": "Facebook"},
-    },
-    "Crear publicacion": {
-        "id": "41733862-af7c-4e83-8674-10d60ed5e18d",
-        "fecha_creacion": "2025-09-07T23:55:00Z",
-        "fecha_actualizacion": "2025-09-07T23:55:00Z",
-        "id_medio_marketing": "3c55836b-01ec-4f09-adca-71dfcc08aae6",
-        "tipo_publicacion": "Tipo 1",
-    },
-    "Crear lead": {
-        "id": "41733862-af7c-4e83-8674-10d60ed5e18d",
-        "fecha_creacion": "2025-09-07T23:55:00Z",
-        "fecha_actualizacion": "2025-09-07T23:55:00Z",
-        "tipo_evento": "Lead",
-        "id_publicacion": "707b0067-e0e7-4b3f-83bc-c1650056e294",
-    },
-    "Crear InteraccionPublicacion": {
-        "id": "41733862-af7c-4e83-8674-10d60ed5e18d",
-        "fecha_creacion": "2025-09-07T23:55:00Z",
-        "fecha_actualizacion": "2025-09-07T23:55:00Z",
-        "tipo_evento": "InteraccionPublicacion",
-        "id_publicacion": "040754d7-af82-488b-bd58-44192785441b",
-    },
-    "Crear recompensa": {
-        "id": "41733862-af7c-4e83-8674-10d60ed5e18d",
-        "fecha_creacion": "2025-09-07T23:55:00Z",
-        "fecha_actualizacion": "2025-09-07T23:55:00Z",
-        "descripcion": "recompensa",
-        "id_evento": "57b059a9-9843-4d1e-b9a9-34425fc54151",
-    },
-    "Crear comision": {
-        "id": "41733862-af7c-4e83-8674-10d60ed5e18d",
-        "fecha_creacion": "2025-09-07T23:55:00Z",
-        "fecha_actualizacion": "2025-09-07T23:55:00Z",
-        "monto_comision": {"valor": 1},
-        "id_evento": "57b059a9-9843-4d1e-b9a9-34425fc54151",
-    },
-}
 RUTAS = {
     "Crear medio de marketing": "/medios_marketing/medio-comando",
     "Crear publicacion": "/medios_marketing/publicacion-comando",
@@ -99,9 +51,7 @@ RUTAS = {
 
 
 def _peticiones_coleccion() -> dict[str, tuple[str, str, dict | None]]:
-    """name → (method, path, body) from the collection file, or from the inline copy."""
-    if not COLECCION.is_file():
-        return {n: ("POST", RUTAS[n], c) for n, c in CUERPOS_INLINE.items()}
+    """name → (method, path, body) of every request in the collection."""
     datos = json.loads(COLECCION.read_text(encoding="utf-8"))
     peticiones = {}
     for item in datos["item"]:
@@ -128,16 +78,18 @@ def _post(cliente, ruta, cuerpo):
     return cliente.post(ruta, data=json.dumps(cuerpo), content_type="application/json")
 
 
-def test_la_copia_inline_coincide_con_la_coleccion():
-    if not COLECCION.is_file():
-        pytest.skip("seed collection not found next to the repository")
+def test_la_coleccion_es_la_del_prototipo():
+    """The in-repo copy is the seed's file, unedited, with the requests the tests replay."""
+    assert hashlib.sha256(COLECCION.read_bytes()).hexdigest() == SHA256_COLECCION
     coleccion = _peticiones_coleccion()
-    for nombre, cuerpo in CUERPOS_INLINE.items():
-        metodo, ruta, cuerpo_coleccion = coleccion[nombre]
-        assert (metodo, ruta, cuerpo_coleccion) == ("POST", RUTAS[nombre], cuerpo)
+    for nombre, ruta in RUTAS.items():
+        assert coleccion[nombre][:2] == ("POST", ruta), nombre
+        assert isinstance(coleccion[nombre][2], dict), nombre
     assert coleccion["Health"][:2] == ("GET", "/health")
     assert coleccion["Obtener todos"][:2] == ("GET", "/eventos/evento-query")
+    assert coleccion["Obtener por Id"][0] == "GET"
     assert coleccion["Obtener por Id"][1].startswith("/eventos/evento-query/")
+    assert coleccion["Crear medio de marketing"][2]["platafoma"] == {"nombre": "Facebook"}
 
 
 def test_replay_de_la_coleccion_con_ids_encadenados(abierto, peticiones):

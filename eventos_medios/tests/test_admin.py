@@ -179,7 +179,7 @@ def test_paginador_estimado_acota_el_conteo(monkeypatch):
     assert PaginadorEstimado(Evento.objects.filter(tipo="venta"), 20).count == 12
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_class estimate is PostgreSQL")
+@pytest.mark.postgres  # the pg_class estimate
 def test_paginador_estimado_usa_pg_class_sin_filtros(monkeypatch):
     pub = PublicacionFactory()
     _crear_eventos(300, pub)

@@ -10,7 +10,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from conftest import cliente_para
 from eventos_medios.models import Evento
@@ -18,9 +18,7 @@ from eventos_medios.tests.factories import MarcaFactory, UsuarioFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs real concurrent connections"
-    ),
+    pytest.mark.postgres,  # real concurrent connections
 ]
 HILOS = 20
 

@@ -57,6 +57,7 @@ def test_parse_limite_invalido(texto):
         parse_limite(texto)
 
 
+@pytest.mark.reloj  # fixed windows: a minute or hour boundary resets the count
 def test_limite_consumir_cuenta_por_identidad():
     identidad = uuid.uuid4().hex
     limite = Limite(2, 60)
@@ -68,6 +69,7 @@ def test_limite_consumir_cuenta_por_identidad():
 
 
 @pytest.mark.django_db
+@pytest.mark.reloj  # fixed windows: a minute or hour boundary resets the count
 def test_tracking_429_con_retry_after_por_ip():
     pub = PublicacionFactory()
     ip, otra_ip = f"198.51.100.{uuid.uuid4().int % 250}", "2001:db8::" + uuid.uuid4().hex[:4]
@@ -106,6 +108,7 @@ def test_tracking_falla_abierto_si_redis_no_responde():
 
 
 @pytest.mark.django_db
+@pytest.mark.reloj  # fixed windows: a minute or hour boundary resets the count
 def test_ingesta_429_por_token(cliente_marca, cliente_staff, marca):
     with override_settings(RATE_LIMIT_INGESTA="2/m"):
         codigos = [
@@ -139,6 +142,7 @@ def test_ingesta_falla_abierto_si_redis_no_responde(cliente_marca):
 
 
 @pytest.mark.django_db
+@pytest.mark.reloj  # fixed windows: a minute or hour boundary resets the count
 def test_ingesta_429_mensaje_y_retry_after_coinciden(cliente_marca, usuario_marca):
     """The body's "Expected available in N seconds" and the Retry-After header agree."""
     import re

@@ -270,6 +270,7 @@ def test_sin_redis_la_regla_de_duplicados_usa_la_base():
     assert Evento.objects.get(id=_click_id(segundo)).motivo_descarte == MotivoDescarte.DUPLICADO
 
 
+@pytest.mark.reloj  # a fixed one-hour window: its boundary resets the count
 def test_un_click_limitado_no_consume_la_ventana_de_duplicados():
     pub = PublicacionFactory()
     ip = _ip()

@@ -23,7 +23,13 @@ from eventos_medios.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-AHORA = timezone.now().replace(microsecond=0)
+AHORA: dt.datetime  # the instant each test starts at (ALPES_RELOJ moves it), set by _ahora
+
+
+@pytest.fixture(autouse=True)
+def _ahora():
+    global AHORA  # the helpers below place events relative to it
+    AHORA = timezone.now().replace(microsecond=0)
 
 
 def socio_con_publicacion(marca, tipo=TipoSocio.AFILIADO, **regla):
@@ -243,6 +249,7 @@ def test_porcentaje_de_evento_sin_valor_o_en_otra_moneda_no_paga(marca):
     assert (c2.monto, c2.detalle_atribucion["motivo"]) == (D("0"), "moneda_distinta")
 
 
+@pytest.mark.reloj  # agreements valid by date, relative to today
 def test_asociacion_vencida_o_futura_no_paga_pero_registra_el_credito(marca):
     a, pub_a, asociacion = socio_con_publicacion(marca)
     asociacion.vigencia_fin = (AHORA - dt.timedelta(days=2)).date()
@@ -257,6 +264,7 @@ def test_asociacion_vencida_o_futura_no_paga_pero_registra_el_credito(marca):
     assert calcular_atribucion(venta).creditos[0].monto == D("0.00")
 
 
+@pytest.mark.reloj  # agreements valid by date, relative to today
 def test_solo_paga_la_asociacion_vigente_en_ocurrido_en(marca):
     a, pub_a, vieja = socio_con_publicacion(marca, valor=D("5.00"))
     vieja.vigencia_fin = (AHORA - dt.timedelta(days=10)).date()

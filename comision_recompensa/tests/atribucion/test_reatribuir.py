@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from comision_recompensa.atribucion.reatribucion import (
@@ -25,7 +26,7 @@ from comision_recompensa.models import (
     Recompensa,
 )
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
-from eventos_medios.models import EstadoAtribucion, Evento, TipoEvento
+from eventos_medios.models import TIPOS_CONVERSION, EstadoAtribucion, Evento, TipoEvento
 from eventos_medios.tests.factories import (
     EventoFactory,
     MarcaFactory,
@@ -34,10 +35,25 @@ from eventos_medios.tests.factories import (
     SocioFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# Date-sensitive: the runs cover days, the events are minutes or hours old (make test-reloj).
+pytestmark = [pytest.mark.django_db, pytest.mark.reloj]
 D = Decimal
-AHORA = timezone.now().replace(microsecond=0)
-HOY = AHORA.date().isoformat()
+AHORA: dt.datetime  # the (pinned) instant each test runs at, set by _ahora
+
+
+@pytest.fixture(autouse=True)
+def _ahora():
+    global AHORA  # the helpers below place events relative to it
+    AHORA = timezone.now().replace(microsecond=0)
+
+
+def dias_de_las_conversiones() -> tuple[str, str]:
+    """First and last day (YYYY-MM-DD) with a conversion: the range a run must cover, taken
+    from the events themselves, so a venta minutes old is inside it at any hour."""
+    rango = Evento.objects.filter(tipo__in=TIPOS_CONVERSION).aggregate(
+        desde=Min("ocurrido_en"), hasta=Max("ocurrido_en")
+    )
+    return rango["desde"].date().isoformat(), rango["hasta"].date().isoformat()
 
 
 def socio_con_publicacion(marca):
@@ -102,7 +118,8 @@ def escenario():
 
 def ejecutar(**kw):
     cmd = Command(stdout=StringIO(), stderr=StringIO())
-    opciones = {"desde": HOY, "hasta": HOY, "sin_progreso": True, **kw}
+    desde, hasta = dias_de_las_conversiones()
+    opciones = {"desde": desde, "hasta": hasta, "sin_progreso": True, **kw}
     ejecucion, resumen, _ = cmd.handle_one(**opciones)
     return ejecucion, resumen
 
@@ -251,8 +268,9 @@ def test_comando_imprime_resumen_por_socio(escenario):
     marca.modelo_atribucion = "lineal"
     marca.save()
     out, err = StringIO(), StringIO()
+    desde, hasta = dias_de_las_conversiones()
     call_command(
-        "reatribuir", desde=HOY, hasta=HOY, dry_run=True, progreso=True, stdout=out, stderr=err
+        "reatribuir", desde=desde, hasta=hasta, dry_run=True, progreso=True, stdout=out, stderr=err
     )
     texto = out.getvalue()
     assert "DRY RUN" in texto and a.nombre in texto and "-15.00 EUR" in texto

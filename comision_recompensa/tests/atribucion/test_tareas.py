@@ -167,10 +167,9 @@ def _en_paralelo(funciones):
     return resultados
 
 
+@pytest.mark.postgres  # SELECT … FOR UPDATE SKIP LOCKED
 @pytest.mark.django_db(transaction=True)
 def test_dos_workers_concurrentes_acreditan_cada_evento_una_vez():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (SELECT … FOR UPDATE SKIP LOCKED)")
     marca, _socio, pub = programa()
     otro = SocioFactory()
     pub_otro = PublicacionFactory(marca=marca, medio=MedioMarketingFactory(socio=otro))
@@ -214,10 +213,9 @@ def test_dos_workers_concurrentes_acreditan_cada_evento_una_vez():
     assert not Evento.objects.filter(estado_atribucion=EstadoAtribucion.PENDIENTE).exists()
 
 
+@pytest.mark.postgres  # advisory locks between workers
 @pytest.mark.django_db(transaction=True)
 def test_leads_del_mismo_visitante_en_workers_concurrentes_pagan_una_vez():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (advisory locks between workers)")
     marca, socio, pub = programa()
     asociacion = AsociacionFactory(marca=marca, socio=SocioFactory())
     ReglaPagoFactory(

@@ -341,6 +341,7 @@ def _credito_con_retencion(factory, *, dias_retencion, hace_dias, **kwargs):
     return factory(evento=evento, asociacion=asociacion, **kwargs)
 
 
+@pytest.mark.reloj  # hold periods counted back from now
 def test_aprobar_vencidos_respeta_la_retencion_de_cada_asociacion(
     recibidas, django_capture_on_commit_callbacks
 ):
@@ -381,6 +382,7 @@ def test_aprobar_vencidos_respeta_la_retencion_de_cada_asociacion(
     assert creditos_aprobar_vencidos() == 0
 
 
+@pytest.mark.reloj  # hold periods counted back from now
 def test_aprobar_vencidos_en_lotes_pequenos():
     creditos = [
         _credito_con_retencion(ComisionFactory, dias_retencion=1, hace_dias=2) for _ in range(5)
@@ -389,6 +391,7 @@ def test_aprobar_vencidos_en_lotes_pequenos():
     assert all(type(c).objects.get(pk=c.pk).estado == EstadoCredito.APROBADA for c in creditos)
 
 
+@pytest.mark.reloj  # hold periods counted back from now
 def test_aprobar_vencidos_sin_asociacion_usa_30_dias():
     viejo = ComisionFactory(
         evento__ocurrido_en=timezone.now() - dt.timedelta(days=31), monto=Decimal("0.00")
@@ -400,6 +403,7 @@ def test_aprobar_vencidos_sin_asociacion_usa_30_dias():
     assert (viejo.estado, nuevo.estado) == (EstadoCredito.APROBADA, EstadoCredito.PENDIENTE)
 
 
+@pytest.mark.reloj  # hold periods counted back from now
 def test_tarea_aprobar_creditos_vencidos():
     credito = _credito_con_retencion(ComisionFactory, dias_retencion=1, hace_dias=3)
     assert aprobar_creditos_vencidos.name == "comision_recompensa.tasks.aprobar_creditos_vencidos"
@@ -437,12 +441,9 @@ def _en_paralelo(funciones):
     return resultados
 
 
+@pytest.mark.postgres  # row locks
 @pytest.mark.django_db(transaction=True)
 def test_carrera_gana_una_sola_transicion():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     for _ in range(5):
         credito = ComisionFactory(estado=EstadoCredito.PAGADA, pago=PagoFactory())
         copias = [type(credito).objects.get(pk=credito.pk) for _ in range(3)]
@@ -459,12 +460,10 @@ def test_carrera_gana_una_sola_transicion():
         assert sum(isinstance(r, Conflicto) for r in resultados) == 2, resultados
 
 
+@pytest.mark.postgres  # SKIP LOCKED
+@pytest.mark.reloj  # hold periods counted back from now
 @pytest.mark.django_db(transaction=True)
 def test_carrera_aprobar_vencidos_no_aprueba_dos_veces():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SKIP LOCKED needs PostgreSQL")
     creditos = [
         _credito_con_retencion(ComisionFactory, dias_retencion=1, hace_dias=2) for _ in range(20)
     ]

@@ -6,7 +6,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -154,7 +153,7 @@ def test_generacion_encola_envio_al_confirmar(django_capture_on_commit_callbacks
     assert pago.estado == EstadoPago.PENDIENTE
 
 
-@pytest.mark.skipif(not settings.USANDO_POSTGRES, reason="row locks need PostgreSQL")
+@pytest.mark.postgres  # row locks
 @pytest.mark.django_db(transaction=True)
 def test_dos_ejecuciones_concurrentes_no_reparten_un_item_dos_veces():
     socios = [SocioFactory() for _ in range(6)]

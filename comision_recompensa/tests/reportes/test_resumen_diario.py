@@ -35,7 +35,8 @@ from eventos_medios.tests.factories import (
     SocioFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# Date-sensitive: days relative to today, and today is never summarised (make test-reloj).
+pytestmark = [pytest.mark.django_db, pytest.mark.reloj]
 
 UTC = dt.UTC
 STAFF = Alcance(es_staff=True, marca_ids=frozenset(), socio_id=None)

@@ -20,7 +20,8 @@ from eventos_medios.tests.factories import (
     SocioFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# Date-sensitive: per-day charts over a range that ends today (make test-reloj).
+pytestmark = [pytest.mark.django_db, pytest.mark.reloj]
 
 URL = "/admin/tablero/"
 
