@@ -11,12 +11,18 @@
 
 Every domain signal of both apps is sent through one of the two; each app's `signals.py` says
 which one for each signal. Receivers are connected in their app's `AppConfig.ready()`.
+
+A signal sent inside the transaction may also have receivers that only queue Celery tasks or
+touch a cache: wrap those with `receptor_al_confirmar`, which defers the receiver to the
+commit and isolates its failure exactly as `enviar_al_confirmar` does (and runs nothing if the
+transaction rolls back).
 """
 
 from __future__ import annotations
 
 import logging
-from functools import partial
+from collections.abc import Callable
+from functools import partial, wraps
 from typing import Any
 
 from django.db import transaction
@@ -48,3 +54,23 @@ def _enviar_robusto(senal: Signal, sender: Any, kwargs: dict[str, Any]) -> None:
                 sender,
                 exc_info=(type(resultado), resultado, resultado.__traceback__),
             )
+
+
+def receptor_al_confirmar(receptor: Callable[..., Any]) -> Callable[..., None]:
+    """Decorate a receiver of a signal sent inside a transaction so that it runs once that
+    transaction commits, robustly (its error is logged, never raised). Connect the returned
+    function with `weak=False` or keep it at module level (signals hold weak references)."""
+
+    @wraps(receptor)
+    def diferido(sender: Any, **kwargs: Any) -> None:
+        kwargs.pop("signal", None)
+        transaction.on_commit(partial(_ejecutar_robusto, receptor, sender, kwargs))
+
+    return diferido
+
+
+def _ejecutar_robusto(receptor: Callable[..., Any], sender: Any, kwargs: dict[str, Any]) -> None:
+    try:
+        receptor(sender=sender, **kwargs)
+    except Exception:
+        logger.exception("Receiver %r (run after commit) failed; the change stands", receptor)

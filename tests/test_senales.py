@@ -8,7 +8,11 @@ import pytest
 from django.db import transaction
 from django.dispatch import Signal
 
-from alpespartners.senales import enviar_al_confirmar, enviar_en_transaccion
+from alpespartners.senales import (
+    enviar_al_confirmar,
+    enviar_en_transaccion,
+    receptor_al_confirmar,
+)
 from eventos_medios.models import Marca
 from eventos_medios.tests.factories import MarcaFactory, PublicacionFactory
 
@@ -111,3 +115,44 @@ def test_un_receptor_de_eventos_registrados_roto_no_convierte_un_click_en_500(
         eventos_registrados.disconnect(dispatch_uid="test.roto")
     assert resp.status_code == 302
     assert len(llamadas) == 1
+
+
+def test_receptor_al_confirmar_corre_tras_el_commit_y_aislado(
+    senal, caplog, django_capture_on_commit_callbacks
+):
+    recibidos: list[object] = []
+
+    @receptor_al_confirmar
+    def roto(sender, **kwargs):
+        raise _Roto("broker down")
+
+    @receptor_al_confirmar
+    def sano(sender, valor, **kwargs):
+        recibidos.append(valor)
+
+    senal.connect(roto, weak=False)
+    senal.connect(sano, weak=False)
+    caplog.set_level(logging.ERROR, logger="alpespartners.senales")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        enviar_en_transaccion(senal, sender=Marca, valor=7)
+        assert recibidos == []  # deferred to the commit
+    assert recibidos == [7]
+    assert "run after commit" in caplog.text and "_Roto" in caplog.text
+
+
+def test_receptor_al_confirmar_no_corre_si_se_deshace(senal, django_capture_on_commit_callbacks):
+    recibidos: list[object] = []
+
+    @receptor_al_confirmar
+    def sano(sender, valor, **kwargs):
+        recibidos.append(valor)
+
+    senal.connect(sano, weak=False)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(_Roto),
+        transaction.atomic(),
+    ):
+        enviar_en_transaccion(senal, sender=Marca, valor=7)
+        raise _Roto("the change failed")
+    assert recibidos == []
