@@ -478,4 +478,3 @@ from comision_recompensa.webhooks.modelos import (  # noqa: E402, F401
     EntregaWebhook,
     EstadoEntrega,
 )
-

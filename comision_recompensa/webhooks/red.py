@@ -255,10 +255,10 @@ def _pool(destino: Destino, ip: str) -> urllib3.HTTPConnectionPool:
 def _describir(exc: BaseException, timeout_lectura: float) -> str:
     if isinstance(exc, ReadTimeoutError):
         return f"timeout: no answer within {timeout_lectura:g}s"
+    if isinstance(exc, NewConnectionError):  # (a subclass of ConnectTimeoutError)
+        return "connection refused or unreachable"
     if isinstance(exc, ConnectTimeoutError):
         return "timeout: could not connect in time"
-    if isinstance(exc, NewConnectionError):
-        return "connection refused or unreachable"
     if isinstance(exc, SSLError):
         return "TLS error: the certificate does not match the host or is not trusted"
     if isinstance(exc, ProtocolError):
