@@ -39,6 +39,9 @@ class _Servidor(ThreadingHTTPServer):
 class _Manejador(BaseHTTPRequestHandler):
     server: _Servidor
     protocol_version = "HTTP/1.1"
+    # One write per answer and no Nagle: a keep-alive client must not wait on a delayed ACK.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
