@@ -7,7 +7,7 @@ outside the caller's scope is a 404. Thin views: parse, one service or selector,
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -41,7 +41,7 @@ class PaginacionEntregas(PaginacionCursorEventos):
 
     page_size = 50
     max_page_size = 500
-    ordering = ("-secuencia",)
+    ordering = ("-secuencia", "-id")
 
 
 def _dueno(alcance: Alcance, marca_id: Any, socio_id: Any) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class EndpointWebhookViewSet(
     @action(detail=True, methods=["get"], pagination_class=PaginacionEntregas)
     def entregas(self, request: Request, pk: str | None = None) -> Response:
         qs = self.filter_queryset_entregas(entregas_de_endpoint(endpoint=self.get_object()))
-        pagina = self.paginate_queryset(qs)
+        pagina = self.paginate_queryset(cast(Any, qs))
         return self.get_paginated_response(s.EntregaSerializer(pagina, many=True).data)
 
     def filter_queryset_entregas(self, qs: QuerySet[EntregaWebhook]) -> QuerySet[EntregaWebhook]:

@@ -162,8 +162,9 @@ def contrato_hecho(*, contrato_id: Any, aceptacion_id: Any, socio_id: Any) -> He
     """A contract acceptance: the partner that accepted, and the brand of the agreement (when
     the contract is found through its asociacion)."""
     marca_id = asociacion_id = version = None
+    registro: Any = apps  # the model lands with the contracts work; looked up by name
     try:
-        contrato = apps.get_model("comision_recompensa", "Contrato")
+        contrato = registro.get_model("comision_recompensa", "Contrato")
     except LookupError:
         contrato = None
     if contrato is not None:

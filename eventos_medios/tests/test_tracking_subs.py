@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _click(resp) -> Evento:
-    return Evento.objects.get(id=uuid.UUID(parse_qs(urlsplit(resp["Location"]).query)["apc_click"][0]))
+    return Evento.objects.get(
+        id=uuid.UUID(parse_qs(urlsplit(resp["Location"]).query)["apc_click"][0])
+    )
 
 
 def test_guarda_sub1_a_sub5_en_la_metadata_del_click():
@@ -32,7 +34,9 @@ def test_guarda_sub1_a_sub5_en_la_metadata_del_click():
     assert resp.status_code == 302
     assert urlsplit(resp["Location"]).netloc == "tienda.example.com"
     assert _click(resp).metadata == {"sub1": "camp-1", "sub3": "a b"}
-    inserts = [q for q in consultas.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    inserts = [
+        q for q in consultas.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")
+    ]
     assert len(inserts) == 1  # still one INSERT per click
 
 
@@ -43,6 +47,8 @@ def test_sin_subs_la_metadata_queda_vacia():
 
 
 def test_subs_se_acotan_y_se_sanean():
-    assert subs_limpiar({"sub1": "x" * 500}) == json.dumps({"sub1": "x" * 100}, separators=(",", ":"))
+    assert subs_limpiar({"sub1": "x" * 500}) == json.dumps(
+        {"sub1": "x" * 100}, separators=(",", ":")
+    )
     assert subs_limpiar({"sub2": "tab\there", "sub4": "ñ", "sub5": "<ok>"}) == '{"sub5":"<ok>"}'
     assert subs_limpiar({}) == "{}"

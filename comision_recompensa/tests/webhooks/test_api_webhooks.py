@@ -109,7 +109,7 @@ def test_alcance_otros_inquilinos_son_404(mundo, clientes):
     ],
 )
 def test_entrada_mala_es_400_nombrando_el_campo(mundo, clientes, cuerpo, campo, settings):
-    settings.WEBHOOKS_PERMITIR_PRIVADAS = False if "127.0.0.1/x" in str(cuerpo) else True
+    settings.WEBHOOKS_PERMITIR_PRIVADAS = "127.0.0.1/x" not in str(cuerpo)
     antes = EndpointWebhook.objects.count()
     r = clientes["marca_x"].post(API, cuerpo, format="json")
     assert r.status_code == 400, r.content
@@ -192,7 +192,9 @@ def test_aprobar_por_la_api_escribe_la_entrega(mundo, clientes, django_capture_o
     assert not EntregaWebhook.objects.filter(endpoint__in=[mundo.ep_x, mundo.ep_a]).exists()
 
 
-def test_revertir_por_la_api_escribe_la_entrega(mundo, clientes, django_capture_on_commit_callbacks):
+def test_revertir_por_la_api_escribe_la_entrega(
+    mundo, clientes, django_capture_on_commit_callbacks
+):
     r1 = mundo.recompensa()
     with django_capture_on_commit_callbacks(execute=True):
         r = clientes["staff"].post(f"/api/v1/recompensas/{r1.pk}/revertir/", {"motivo": "test"})

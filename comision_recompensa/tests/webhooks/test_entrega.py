@@ -108,7 +108,7 @@ def test_timeout_y_conexion_rechazada_se_registran(endpoint, receptor, mundo):
 def test_una_entrega_que_falla_no_retiene_las_siguientes(endpoint, receptor, monkeypatch):
     """Delivery 1 keeps failing (the receiver refuses that key); 2 and 3 are delivered and the
     receiver sees the gap at 1 until the retry arrives."""
-    primera, segunda, tercera = _nueva(endpoint, 3)
+    primera, _segunda, _tercera = _nueva(endpoint, 3)
     original = receptor._aceptar
 
     def rechaza_la_primera(clave, cuerpo):
@@ -184,9 +184,9 @@ def test_postback_get_a_la_url_expandida_y_revisa_el_credito(mundo, receptor):
     pb = services.endpoint_crear(socio=mundo.socio_a, clase="postback",
                                  url=receptor.url + "?m={monto}&e={evento_id}")  # fmt: skip
     c = mundo.comision()
-    from alpespartners.senales import enviar_en_transaccion
     from django.db import transaction
 
+    from alpespartners.senales import enviar_en_transaccion
     from comision_recompensa import signals
     from comision_recompensa.models import Comision
 
