@@ -52,6 +52,12 @@ class EndpointWebhookAdmin(FiltradoPorAlcance, admin.ModelAdmin):
     readonly_fields = ["secreto_enmascarado", "secreto_anterior_expira_en", "secuencia_actual"]
     actions = ["rotar_secreto", "probar", "reenviar_fallidas"]
 
+    def get_actions(self, request: HttpRequest) -> Any:
+        # No site-wide CSV export here: it would write every column, the secrets included.
+        acciones = super().get_actions(request)
+        acciones.pop("exportar_csv", None)
+        return acciones
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fijos = list(self.readonly_fields)
         return [*fijos, "clase", "marca", "socio"] if obj is not None else fijos
