@@ -33,9 +33,12 @@ LOTE = 100
 
 def _receptor(ctx: Contexto, puerto: int) -> Any:
     cmd = [
-        sys.executable, "-m", "comision_recompensa.webhooks.desarrollo.receptor",
-        "--puerto", str(puerto),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "comision_recompensa.webhooks.desarrollo.receptor",
+        "--puerto",
+        str(puerto),
+    ]
     proc = lanzar(cmd, env=ctx.env, log=ctx.logs / f"receptor-{puerto}.log")
     limite = time.monotonic() + 30
     while time.monotonic() < limite:

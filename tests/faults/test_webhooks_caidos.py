@@ -49,10 +49,18 @@ class Receptor(Proceso):
     def __init__(self, entorno, log, puerto: int, secreto: str) -> None:
         self.puerto = puerto
         argv = [
-            sys.executable, "-m", "comision_recompensa.webhooks.desarrollo.receptor",
-            "--puerto", str(puerto), "--secreto", secreto, "--modo", "fail",
-            "--segundos-colgado", "5",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "comision_recompensa.webhooks.desarrollo.receptor",
+            "--puerto",
+            str(puerto),
+            "--secreto",
+            secreto,
+            "--modo",
+            "fail",
+            "--segundos-colgado",
+            "5",
+        ]
         super().__init__(argv, entorno, log)
 
     def _pedir(self, ruta: str, cuerpo: bytes | None = None) -> dict:

@@ -70,8 +70,9 @@ def test_sin_exportacion_csv_y_acciones(navegador, mundo):
     pagina = navegador.get(BASE).content.decode()
     assert "exportar_csv" not in pagina and "rotar_secreto" in pagina
     viejo = mundo.ep_a.secreto
-    r = navegador.post(BASE, {"action": "rotar_secreto", "_selected_action": [mundo.ep_a.pk]},
-                       follow=True)  # fmt: skip
+    r = navegador.post(
+        BASE, {"action": "rotar_secreto", "_selected_action": [mundo.ep_a.pk]}, follow=True
+    )
     nuevo = EndpointWebhook.objects.get(pk=mundo.ep_a.pk)
     assert nuevo.secreto != viejo and nuevo.secreto_anterior == viejo
     assert any(nuevo.secreto in m for m in _mensajes(r))

@@ -50,11 +50,13 @@ def test_crear_muestra_el_secreto_una_vez(mundo, clientes):
 def test_un_socio_crea_los_suyos_y_no_puede_nombrar_a_otro(mundo, clientes):
     r = clientes["socio_a"].post(API, {"url": URL_LOCAL, "eventos": ["*"]})
     assert r.status_code == 201 and r.json()["socio"] == str(mundo.socio_a.pk)
-    r = clientes["socio_a"].post(API, {"url": URL_LOCAL, "eventos": ["*"],
-                                       "socio": str(mundo.socio_b.pk)})  # fmt: skip
+    r = clientes["socio_a"].post(
+        API, {"url": URL_LOCAL, "eventos": ["*"], "socio": str(mundo.socio_b.pk)}
+    )
     assert r.status_code == 400 and "socio" in r.json()["errors"]
-    r = clientes["socio_a"].post(API, {"url": URL_LOCAL, "eventos": ["*"],
-                                       "marca": str(mundo.marca_x.pk)})  # fmt: skip
+    r = clientes["socio_a"].post(
+        API, {"url": URL_LOCAL, "eventos": ["*"], "marca": str(mundo.marca_x.pk)}
+    )
     assert r.status_code == 400 and "marca" in r.json()["errors"]
 
 
@@ -215,8 +217,12 @@ def test_callback_de_pagos_escribe_pago_pagado(mundo, settings, django_capture_o
     Pago.objects.filter(pk=pago.pk).update(estado=EstadoPago.ENVIADO)
     cuerpo, firma = cuerpo_firmado({"pago_id": str(pago.id), "estado": "pagado"}, "s")
     with django_capture_on_commit_callbacks(execute=True):
-        r = APIClient().post(f"/api/v1/pagos/{pago.pk}/confirmacion/", data=cuerpo,
-                             content_type="application/json", HTTP_X_ALPES_FIRMA=firma)  # fmt: skip
+        r = APIClient().post(
+            f"/api/v1/pagos/{pago.pk}/confirmacion/",
+            data=cuerpo,
+            content_type="application/json",
+            HTTP_X_ALPES_FIRMA=firma,
+        )
     assert r.status_code == 200, r.content
     (entrega,) = EntregaWebhook.objects.filter(endpoint=mundo.ep_a, tipo="pago.pagado")
     assert entrega.datos["id"] == str(pago.pk) and entrega.datos["estado"] == "pagado"

@@ -97,8 +97,9 @@ def test_timeout_y_conexion_rechazada_se_registran(endpoint, receptor, mundo):
     fila.refresh_from_db()
     assert fila.ultimo_error.startswith("timeout") and fila.ultimo_estado_http is None
     receptor.cambiar_modo("ok")
-    cerrado = services.endpoint_crear(marca=mundo.marca_x, url="http://127.0.0.1:9/x",
-                                      eventos=["*"])  # fmt: skip
+    cerrado = services.endpoint_crear(
+        marca=mundo.marca_x, url="http://127.0.0.1:9/x", eventos=["*"]
+    )
     (otra,) = _nueva(cerrado)
     e.entrega_enviar(entrega_id=otra.id)
     otra.refresh_from_db()
@@ -181,8 +182,9 @@ def test_endpoint_inactivo_no_se_envia(endpoint, receptor):
 
 
 def test_postback_get_a_la_url_expandida_y_revisa_el_credito(mundo, receptor):
-    pb = services.endpoint_crear(socio=mundo.socio_a, clase="postback",
-                                 url=receptor.url + "?m={monto}&e={evento_id}")  # fmt: skip
+    pb = services.endpoint_crear(
+        socio=mundo.socio_a, clase="postback", url=receptor.url + "?m={monto}&e={evento_id}"
+    )
     c = mundo.comision()
     from django.db import transaction
 
@@ -191,8 +193,9 @@ def test_postback_get_a_la_url_expandida_y_revisa_el_credito(mundo, receptor):
     from comision_recompensa.models import Comision
 
     with transaction.atomic():
-        enviar_en_transaccion(signals.creditos_creados, sender=Comision, clase="comision",
-                              credito_ids=[c.pk])  # fmt: skip
+        enviar_en_transaccion(
+            signals.creditos_creados, sender=Comision, clase="comision", credito_ids=[c.pk]
+        )
     fila = EntregaWebhook.objects.get(endpoint=pb)
     assert e.entrega_enviar(entrega_id=fila.id).resultado == e.Resultado.ENTREGADA
     peticion = receptor.peticiones[-1]
@@ -201,8 +204,9 @@ def test_postback_get_a_la_url_expandida_y_revisa_el_credito(mundo, receptor):
     # A postback whose credit was reversed before it went out is cancelled, not sent.
     c2 = mundo.comision()
     with transaction.atomic():
-        enviar_en_transaccion(signals.creditos_creados, sender=Comision, clase="comision",
-                              credito_ids=[c2.pk])  # fmt: skip
+        enviar_en_transaccion(
+            signals.creditos_creados, sender=Comision, clase="comision", credito_ids=[c2.pk]
+        )
     Comision.objects.filter(pk=c2.pk).update(estado="revertida")
     fila2 = EntregaWebhook.objects.get(endpoint=pb, credito_id=c2.pk)
     assert e.entrega_enviar(entrega_id=fila2.id).resultado == e.Resultado.CANCELADA
@@ -217,8 +221,9 @@ def test_ssrf_en_la_entrega_con_rebinding(mundo, settings, monkeypatch):
     settings.WEBHOOKS_PERMITIR_PRIVADAS = False
     respuestas = iter([["93.184.216.34"], ["127.0.0.1"]])
     monkeypatch.setattr(red, "resolver_host", lambda host, puerto: next(respuestas))
-    ep = services.endpoint_crear(marca=mundo.marca_x, url="https://rebind.example.com/h",
-                                 eventos=["*"])  # fmt: skip
+    ep = services.endpoint_crear(
+        marca=mundo.marca_x, url="https://rebind.example.com/h", eventos=["*"]
+    )
     (fila,) = _nueva(ep)
     assert e.entrega_enviar(entrega_id=fila.id).resultado == e.Resultado.REINTENTO
     fila.refresh_from_db()

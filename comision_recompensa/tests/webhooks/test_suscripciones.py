@@ -55,18 +55,40 @@ def test_creditos_creados_llega_a_la_marca_y_al_socio_y_a_nadie_mas(mundo):
     ("senal", "kwargs", "tipo"),
     [
         (signals.comision_aprobada, {"por": None, "origen": "api"}, "comision.aprobada"),
-        (signals.comision_revertida, {"motivo": "x", "por": None, "origen": "api"},
-         "comision.revertida"),
-        (signals.credito_en_revision,
-         {"clase": "comision", "regla": "autorreferido", "evidencia": {"ip": "h"}, "por": None,
-          "origen": "sistema:revision"}, "credito.en_revision"),
-        (signals.credito_revision_descartada,
-         {"clase": "comision", "por": 1, "motivo": "ok"}, "credito.revision_descartada"),
-        (signals.credito_reembolsado,
-         {"clase": "comision", "reembolso_id": uuid.uuid4(), "monto_anterior": Decimal("12.00"),
-          "monto_nuevo": Decimal("6.00"), "parcial": True}, "credito.reembolsado"),
+        (
+            signals.comision_revertida,
+            {"motivo": "x", "por": None, "origen": "api"},
+            "comision.revertida",
+        ),
+        (
+            signals.credito_en_revision,
+            {
+                "clase": "comision",
+                "regla": "autorreferido",
+                "evidencia": {"ip": "h"},
+                "por": None,
+                "origen": "sistema:revision",
+            },
+            "credito.en_revision",
+        ),
+        (
+            signals.credito_revision_descartada,
+            {"clase": "comision", "por": 1, "motivo": "ok"},
+            "credito.revision_descartada",
+        ),
+        (
+            signals.credito_reembolsado,
+            {
+                "clase": "comision",
+                "reembolso_id": uuid.uuid4(),
+                "monto_anterior": Decimal("12.00"),
+                "monto_nuevo": Decimal("6.00"),
+                "parcial": True,
+            },
+            "credito.reembolsado",
+        ),
     ],
-)  # fmt: skip
+)
 def test_cada_senal_de_comision_da_su_tipo(mundo, senal, kwargs, tipo):
     comision = mundo.comision(pub=mundo.pub_b)
     _enviar(senal, Comision, credito_id=comision.pk, **kwargs)
@@ -89,8 +111,14 @@ def test_recompensas_dan_tipos_recompensa(mundo):
     r = mundo.recompensa()
     _enviar(signals.creditos_creados, Recompensa, clase="recompensa", credito_ids=[r.pk])
     _enviar(signals.recompensa_aprobada, Recompensa, credito_id=r.pk, por=None, origen="api")
-    _enviar(signals.recompensa_revertida, Recompensa, credito_id=r.pk, motivo="m", por=None,
-            origen="api")  # fmt: skip
+    _enviar(
+        signals.recompensa_revertida,
+        Recompensa,
+        credito_id=r.pk,
+        motivo="m",
+        por=None,
+        origen="api",
+    )
     assert [e.tipo for e in _entregas(mundo.ep_a)] == [
         "recompensa.creada",
         "recompensa.aprobada",
@@ -119,8 +147,9 @@ def test_suscripcion_por_tipo_e_inactivos(mundo):
     solo_aprobadas = services.endpoint_crear(
         socio=mundo.socio_a, url=URL_LOCAL, eventos=["comision.aprobada"]
     )
-    apagado = services.endpoint_crear(socio=mundo.socio_a, url=URL_LOCAL, eventos=["*"],
-                                      activo=False)  # fmt: skip
+    apagado = services.endpoint_crear(
+        socio=mundo.socio_a, url=URL_LOCAL, eventos=["*"], activo=False
+    )
     c = mundo.comision()
     _enviar(signals.creditos_creados, Comision, clase="comision", credito_ids=[c.pk])
     _enviar(signals.comision_aprobada, Comision, credito_id=c.pk, por=None, origen="api")
@@ -175,8 +204,13 @@ def test_pagos_van_al_socio(mundo):
 
 def test_contrato_aceptado_va_al_socio(mundo):
     contrato_id, aceptacion_id = uuid.uuid4(), uuid.uuid4()
-    _enviar(signals.contrato_aceptado, EndpointWebhook, contrato_id=contrato_id,
-            aceptacion_id=aceptacion_id, socio_id=mundo.socio_b.pk)  # fmt: skip
+    _enviar(
+        signals.contrato_aceptado,
+        EndpointWebhook,
+        contrato_id=contrato_id,
+        aceptacion_id=aceptacion_id,
+        socio_id=mundo.socio_b.pk,
+    )
     (entrega,) = _entregas(mundo.ep_b)
     assert entrega.tipo == "contrato.aceptado"
     assert entrega.datos["contrato_id"] == str(contrato_id)
@@ -212,13 +246,33 @@ def test_postback_espera_la_revision_y_sale_solo_si_se_descarta(mundo, postback)
     c1, c2 = mundo.comision(), mundo.comision()
     _enviar(signals.creditos_creados, Comision, clase="comision", credito_ids=[c1.pk, c2.pk])
     for c in (c1, c2):
-        _enviar(signals.credito_en_revision, Comision, clase="comision", credito_id=c.pk,
-                regla="conversion_rapida", evidencia={}, por=None, origen="sistema")  # fmt: skip
+        _enviar(
+            signals.credito_en_revision,
+            Comision,
+            clase="comision",
+            credito_id=c.pk,
+            regla="conversion_rapida",
+            evidencia={},
+            por=None,
+            origen="sistema",
+        )
     assert {e.estado for e in _entregas(postback)} == {EstadoEntrega.RETENIDA}
-    _enviar(signals.credito_revision_descartada, Comision, clase="comision", credito_id=c1.pk,
-            por=1, motivo="legit")  # fmt: skip
-    _enviar(signals.credito_revision_confirmada, Comision, clase="comision", credito_id=c2.pk,
-            por=1, motivo="fraud")  # fmt: skip
+    _enviar(
+        signals.credito_revision_descartada,
+        Comision,
+        clase="comision",
+        credito_id=c1.pk,
+        por=1,
+        motivo="legit",
+    )
+    _enviar(
+        signals.credito_revision_confirmada,
+        Comision,
+        clase="comision",
+        credito_id=c2.pk,
+        por=1,
+        motivo="fraud",
+    )
     estados = {e.credito_id: e.estado for e in _entregas(postback)}
     assert estados == {c1.pk: EstadoEntrega.PENDIENTE, c2.pk: EstadoEntrega.CANCELADA}
 
@@ -253,8 +307,7 @@ def test_dos_transacciones_del_mismo_endpoint_se_serializan_y_un_rollback_no_dej
     def t1():
         try:
             with transaction.atomic():
-                enviar_en_transaccion(signals.comision_aprobada, sender=Comision,
-                                      credito_id=c1.pk)  # fmt: skip
+                enviar_en_transaccion(signals.comision_aprobada, sender=Comision, credito_id=c1.pk)
                 tomada.set()
                 soltar.wait(10)
                 raise RuntimeError("rollback")
@@ -267,8 +320,7 @@ def test_dos_transacciones_del_mismo_endpoint_se_serializan_y_un_rollback_no_dej
         try:
             tomada.wait(10)
             with transaction.atomic():
-                enviar_en_transaccion(signals.comision_aprobada, sender=Comision,
-                                      credito_id=c2.pk)  # fmt: skip
+                enviar_en_transaccion(signals.comision_aprobada, sender=Comision, credito_id=c2.pk)
             resultado["secuencias"] = [e.secuencia for e in _entregas(mundo.ep_a)]
         finally:
             t2_hecha.set()
