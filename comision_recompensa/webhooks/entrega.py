@@ -121,10 +121,18 @@ def _peticion(entrega: EntregaWebhook) -> tuple[str, str, bytes | None, dict[str
 
 
 def _reclamar(entrega_id: uuid.UUID, *, forzar: bool) -> bool:
+    """The conditional UPDATE that makes this process the one sending the delivery. Its
+    conditions are on the delivery's own columns (no join: PostgreSQL re-checks those after a
+    concurrent claim commits, so exactly one claimer wins)."""
     ahora = timezone.now()
-    qs = EntregaWebhook.objects.filter(
-        id=entrega_id, estado=EstadoEntrega.PENDIENTE, endpoint__activo=True
+    activo = (
+        EntregaWebhook.objects.filter(id=entrega_id)
+        .values_list("endpoint__activo", flat=True)
+        .first()
     )
+    if not activo:
+        return False  # unknown, or its endpoint is inactive: nothing is sent
+    qs = EntregaWebhook.objects.filter(id=entrega_id, estado=EstadoEntrega.PENDIENTE)
     if not forzar:
         qs = qs.filter(proximo_intento_en__lte=ahora)
     cambiadas = qs.update(

@@ -228,3 +228,37 @@ def test_ssrf_en_la_entrega_con_rebinding(mundo, settings, monkeypatch):
     assert e.entrega_enviar(entrega_id=fila.id).resultado == e.Resultado.REINTENTO
     fila.refresh_from_db()
     assert fila.ultimo_error.startswith("refused:") and "127.0.0.1" in fila.ultimo_error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_dos_reclamos_a_la_vez_solo_uno_gana(mundo):
+    """Two workers claim the same due delivery concurrently: exactly one sends it."""
+    import threading
+
+    from django.db import connection, transaction
+
+    ep = services.endpoint_crear(marca=mundo.marca_x, url="http://127.0.0.1:9/x", eventos=["*"])
+    (fila,) = _nueva(ep)  # (its fast path already ran after commit: due again now)
+    EntregaWebhook.objects.filter(pk=fila.pk).update(
+        proximo_intento_en=timezone.now() - dt.timedelta(seconds=1), intentos=0
+    )
+    ganadores = []
+    barrera = threading.Barrier(2)
+
+    def reclamar():
+        try:
+            barrera.wait(5)
+            with transaction.atomic():
+                if e._reclamar(fila.id, forzar=False):
+                    ganadores.append(threading.current_thread().name)
+        finally:
+            connection.close()
+
+    hilos = [threading.Thread(target=reclamar, name=f"w{i}") for i in range(2)]
+    for h in hilos:
+        h.start()
+    for h in hilos:
+        h.join(10)
+    assert len(ganadores) == 1
+    assert EntregaWebhook.objects.get(pk=fila.pk).intentos == 1
