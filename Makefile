@@ -67,7 +67,7 @@ format: $(STAMP)
 
 ## A real Celery worker (needs REDIS_URL).
 worker: $(STAMP)
-	CELERY_DB_REUSE_MAX=1000 $(VENV)/bin/celery -A alpespartners worker -Q atribucion,pagos,celery --loglevel=INFO
+	CELERY_DB_REUSE_MAX=1000 $(VENV)/bin/celery -A alpespartners worker -Q atribucion,pagos,webhooks,celery --loglevel=INFO
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A alpespartners beat --loglevel=INFO

@@ -174,6 +174,11 @@ def q_pagos(alcance: Alcance) -> Q | None:
     return _por_marca_o_socio(alcance, marca=None, socio="socio_id")
 
 
+def q_endpoints_webhook(alcance: Alcance) -> Q | None:
+    """Webhook endpoints: a brand user manages its marcas' endpoints, a partner its own."""
+    return _por_marca_o_socio(alcance, marca="marca_id", socio="socio_id")
+
+
 def filtrar(qs: Any, filtro: Q | None) -> Any:
     """`qs` narrowed by a `q_<entidad>` result (unchanged for staff)."""
     return qs if filtro is None else qs.filter(filtro)

@@ -61,6 +61,43 @@ PAGOS_MAX_INTENTOS: int = env.int("PAGOS_MAX_INTENTOS", default=8)
 PAGOS_BACKOFF_BASE_SEGUNDOS: float = env.float("PAGOS_BACKOFF_BASE_SEGUNDOS", default=30.0)
 PAGOS_BACKOFF_MAX_SEGUNDOS: float = env.float("PAGOS_BACKOFF_MAX_SEGUNDOS", default=3600.0)
 
+# Outbound webhooks and partner postbacks (PRODUCT.md §10; docs/OPERATIONS.md, "Webhooks").
+# WEBHOOKS_PERMITIR_PRIVADAS lets endpoints use http:// and loopback/private addresses: for
+# development and tests with a local receiver only (never in production: SSRF).
+WEBHOOKS_PERMITIR_PRIVADAS: bool = env.bool("WEBHOOKS_PERMITIR_PRIVADAS", default=False)
+WEBHOOKS_TIMEOUT_CONEXION_SEGUNDOS: float = env.float(
+    "WEBHOOKS_TIMEOUT_CONEXION_SEGUNDOS", default=3.0
+)
+WEBHOOKS_TIMEOUT_LECTURA_SEGUNDOS: float = env.float(
+    "WEBHOOKS_TIMEOUT_LECTURA_SEGUNDOS", default=10.0
+)
+WEBHOOKS_BACKOFF_BASE_SEGUNDOS: float = env.float("WEBHOOKS_BACKOFF_BASE_SEGUNDOS", default=10.0)
+WEBHOOKS_BACKOFF_MAX_SEGUNDOS: float = env.float("WEBHOOKS_BACKOFF_MAX_SEGUNDOS", default=3600.0)
+# Retries stop (dead letter) this long after a delivery was written or last replayed.
+WEBHOOKS_VENTANA_REINTENTOS_SEGUNDOS: float = env.float(
+    "WEBHOOKS_VENTANA_REINTENTOS_SEGUNDOS", default=24 * 3600.0
+)
+# How long the previous secret keeps signing after a rotation.
+WEBHOOKS_ROTACION_SEGUNDOS: float = env.float("WEBHOOKS_ROTACION_SEGUNDOS", default=24 * 3600.0)
+# A retry due within this many seconds is re-queued by the task itself; later ones by the sweep.
+WEBHOOKS_REINTENTO_EN_TAREA_MAX_SEGUNDOS: float = env.float(
+    "WEBHOOKS_REINTENTO_EN_TAREA_MAX_SEGUNDOS", default=60.0
+)
+WEBHOOKS_BARRIDO_SEGUNDOS: int = env.int("WEBHOOKS_BARRIDO_SEGUNDOS", default=15)
+# More deliveries than this in one commit queue one sweep instead of one task each.
+WEBHOOKS_ENCOLAR_MAX: int = env.int("WEBHOOKS_ENCOLAR_MAX", default=200)
+WEBHOOKS_MAX_ENDPOINTS_POR_DUENO: int = env.int("WEBHOOKS_MAX_ENDPOINTS_POR_DUENO", default=20)
+WEBHOOKS_REENVIO_MAX: int = env.int("WEBHOOKS_REENVIO_MAX", default=10_000)
+for _nombre, _numero in (
+    ("WEBHOOKS_TIMEOUT_CONEXION_SEGUNDOS", WEBHOOKS_TIMEOUT_CONEXION_SEGUNDOS),
+    ("WEBHOOKS_TIMEOUT_LECTURA_SEGUNDOS", WEBHOOKS_TIMEOUT_LECTURA_SEGUNDOS),
+    ("WEBHOOKS_BACKOFF_BASE_SEGUNDOS", WEBHOOKS_BACKOFF_BASE_SEGUNDOS),
+    ("WEBHOOKS_VENTANA_REINTENTOS_SEGUNDOS", WEBHOOKS_VENTANA_REINTENTOS_SEGUNDOS),
+    ("WEBHOOKS_BARRIDO_SEGUNDOS", WEBHOOKS_BARRIDO_SEGUNDOS),
+):
+    if _numero <= 0:
+        raise ImproperlyConfigured(f"{_nombre} must be a positive number.")
+
 # Rate limits, "<count>/<s|m|h>"; "0" turns one off. Enforced through the cache (Redis).
 RATE_LIMIT_TRACKING: str = env.str("RATE_LIMIT_TRACKING", default="600/m")
 RATE_LIMIT_INGESTA: str = env.str("RATE_LIMIT_INGESTA", default="6000/m")
@@ -230,6 +267,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Glob routes are tried in order: payouts first, so `barrer_pagos_pendientes` goes to `pagos`.
 CELERY_TASK_ROUTES = {
+    "comision_recompensa.tasks.webhooks_*": {"queue": "webhooks"},
     "comision_recompensa.tasks.*pago*": {"queue": "pagos"},
     "comision_recompensa.tasks.atribuir_*": {"queue": "atribucion"},
     "comision_recompensa.tasks.barrer_*": {"queue": "atribucion"},
@@ -268,6 +306,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "enviar-pagos-pendientes": {
         "task": "comision_recompensa.tasks.barrer_pagos_pendientes",
         "schedule": timedelta(seconds=60),
+    },
+    "enviar-webhooks-pendientes": {
+        "task": "comision_recompensa.tasks.webhooks_barrer",
+        "schedule": timedelta(seconds=WEBHOOKS_BARRIDO_SEGUNDOS),
     },
     # Report rollup: past days not summarised (or invalidated) and the last few days.
     "refrescar-resumen-diario": {
@@ -342,6 +384,8 @@ SPECTACULAR_SETTINGS = {
         "ModalidadEnum": "comision_recompensa.models.Modalidad",
         "EstadoCreditoEnum": "comision_recompensa.models.EstadoCredito",
         "EstadoPagoEnum": "comision_recompensa.models.EstadoPago",
+        "ClaseEndpointEnum": "comision_recompensa.models.ClaseEndpoint",
+        "EstadoEntregaEnum": "comision_recompensa.models.EstadoEntrega",
     },
 }
 

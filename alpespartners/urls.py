@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("comision_recompensa.creditos.urls")),
     path("", include("comision_recompensa.pagos.urls")),
     path("", include("comision_recompensa.reportes.urls")),
+    path("", include("comision_recompensa.webhooks.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file (no inline script: the page's CSP
     # allows scripts from this origin only), with Swagger UI's assets from our static files.

@@ -249,10 +249,11 @@ class Gunicorn:
 
 @dataclass
 class WorkerCelery:
-    """A real Celery worker on the `atribucion` queue, one process (`-c 1`)."""
+    """A real Celery worker on the `atribucion` queue (or `colas`), one process (`-c 1`)."""
 
     env: Mapping[str, str]
     logs: Path
+    colas: str = "atribucion"
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def iniciar(self) -> None:
@@ -265,7 +266,7 @@ class WorkerCelery:
             "alpespartners",
             "worker",
             "-Q",
-            "atribucion",
+            self.colas,
             "-c",
             "1",
             "-n",

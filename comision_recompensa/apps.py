@@ -14,12 +14,14 @@ class ComisionRecompensaConfig(AppConfig):
         from comision_recompensa.atribucion import receivers as atribucion
         from comision_recompensa.pagos import receivers as pagos
         from comision_recompensa.reportes import receivers as reportes
+        from comision_recompensa.webhooks import receivers as webhooks
 
         # Each subdomain's receivers (their modules also import, and so register, the Celery
         # tasks they queue).
         atribucion.conectar()
         pagos.conectar()
         reportes.conectar()
+        webhooks.conectar()
         # A marca's programme, as tracking's access rules see it, includes its agreements.
         programa.registrar()
 

@@ -469,3 +469,12 @@ class DiaResumido(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dia} ({self.refrescado_en or 'en curso'})"
+
+
+# Webhook endpoints and deliveries live in their subdomain's module, registered with this app.
+from comision_recompensa.webhooks.modelos import (  # noqa: E402, F401
+    ClaseEndpoint,
+    EndpointWebhook,
+    EntregaWebhook,
+    EstadoEntrega,
+)

@@ -113,7 +113,7 @@ _VALORES_CLICK: dict[str, str] = {
     "codigo_referido": "''",
     "moneda": "''",
     "referencia_externa": "''",
-    "metadata": "'{}'",
+    "metadata": "%s",  # `{}`, or the link's sub1…sub5 (JSON text)
     "ip_hash": "%s",
     "user_agent": "%s",
     "estado_atribucion": "%s",
@@ -143,9 +143,11 @@ def evento_click_insertar(
     user_agent: str,
     estado: str,
     motivo_descarte: str,
+    metadata_json: str = "{}",
 ) -> None:
     """Store one tracking click with a single committed INSERT (autocommit, no model instance,
-    no `SELECT 1` health check first: the INSERT is the check, retried once if dead)."""
+    no `SELECT 1` health check first: the INSERT is the check, retried once if dead).
+    `metadata_json`: the click's metadata as JSON text (the link's `sub1`…`sub5`)."""
     nativo = connection.features.has_native_uuid_field
     cuando = connection.ops.adapt_datetimefield_value(momento)
     valores = {
@@ -160,6 +162,7 @@ def evento_click_insertar(
         "user_agent": user_agent,
         "estado_atribucion": estado,
         "motivo_descarte": motivo_descarte,
+        "metadata": metadata_json,
     }
 
     def insertar() -> None:

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.views.decorators.csrf import csrf_exempt
 
 from alpespartners.api.ratelimit import limite_tracking
-from eventos_medios.services.tracking import PARAMETRO_VISITANTE, click_registrar
+from eventos_medios.services.tracking import PARAMETRO_VISITANTE, click_registrar, subs_limpiar
 
 
 def ip_cliente(request: HttpRequest) -> str:
@@ -55,6 +55,7 @@ def enlace_tracking(request: HttpRequest, codigo: str) -> HttpResponse:
         es_head=request.method == "HEAD",
         visitante_id=request.GET.get(PARAMETRO_VISITANTE, ""),
         limite=limite_tracking(),
+        metadata_json=subs_limpiar(request.GET),
     )
     if resultado.espera is not None:
         limitado = JsonResponse(

@@ -7,7 +7,7 @@ Fixtures (import them in a conftest.py: ``from tests.procesos import *``):
   test writes is committed and visible to the server, and what the server writes is visible to
   the test). Attributes: ``.url`` (``http://127.0.0.1:<port>``), ``.parar()``, ``.arrancar()``,
   ``.matar()``, ``.log()``.
-- ``worker_celery``: ``celery -A alpespartners worker -Q atribucion,pagos,celery -c 1
+- ``worker_celery``: ``celery -A alpespartners worker -Q atribucion,pagos,webhooks,celery -c 1
   --pool=prefork``. Attributes: ``.nombre`` (node name), ``.ping()``, ``.enviar(tarea, args,
   kwargs, cola)`` (publish a task by name through the same broker/namespace), ``.matar()``
   (SIGKILL to the whole process group), ``.parar()`` (warm shutdown), ``.arrancar()``,
@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 RAIZ = Path(__file__).resolve().parent.parent
-COLAS_POR_DEFECTO = "atribucion,pagos,celery"
+COLAS_POR_DEFECTO = "atribucion,pagos,webhooks,celery"
 ARRANQUE_TIMEOUT = float(os.environ.get("PROCESOS_ARRANQUE_TIMEOUT", "60"))
 LINEAS_DE_LOG_EN_FALLO = 60
 

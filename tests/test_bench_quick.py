@@ -173,11 +173,11 @@ def test_registro_convierte_un_fallo_en_na_con_motivo(monkeypatch):
     assert all("AttributeError" in (f.na or "") for f in resultado.values())
 
 
-def test_b7_sin_webhooks_es_na_con_motivo():
-    from bench.webhooks import b7_webhooks
-
-    f = b7_webhooks(None)["B7"]  # type: ignore[arg-type]
-    assert f.na and "webhook" in f.na and f.a_json()["value"] == "n/a"
+def test_b7_sin_contexto_es_na_con_motivo():
+    """B7 measures webhook deliveries; a broken run of it becomes n/a with the reason."""
+    entrada = next(e for e in registro.FIGURAS if e.clave == "B7")
+    f = registro.medir(entrada, None)["B7"]  # type: ignore[arg-type]
+    assert f.na and "measurement failed" in f.na and f.a_json()["value"] == "n/a"
 
 
 def test_memoria_y_procesos_hijos_desde_proc():
@@ -314,7 +314,9 @@ def test_bench_quick_escribe_todas_las_figuras(tmp_path):
                 assert figura[campo] is None or _numero(figura[campo]), (clave, campo)
     _comprobar_rebanadas(datos)
     _comprobar_cpu(datos)
-    assert datos["B7"]["value"] == "n/a" or _numero(datos["B7"]["value"])
+    b7 = datos["B7"]
+    assert _numero(b7["value"]) and _numero(b7["baseline"]), b7  # webhooks beside Pagos
+    assert b7["details"]["receiver_duplicates"] == 0
     rss = datos["gunicorn_rss"]
     assert rss["value"] == "n/a" or rss["details"]["workers"] >= 1
     maquina = datos["machine"]

@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 
 from alpespartners.api.json_seguro import PROFUNDIDAD_MAXIMA, json_cargar, profundidad_excede
 from alpespartners.dinero import DineroInvalido, dinero_parsear
-from comision_recompensa.models import Comision, DiaResumido, Pago, ReglaPago
+from comision_recompensa.models import Comision, DiaResumido, EndpointWebhook, Pago, ReglaPago
 from comision_recompensa.pagos.entrega import firmar
 from comision_recompensa.reportes.resumen_diario import resumen_cerrojo, resumen_refrescar
 from comision_recompensa.tests.factories import (
@@ -234,6 +234,11 @@ def _ids_reales() -> dict[str, str]:
         "asociaciones": str(AsociacionFactory(socio=socio, marca=publicacion.marca).pk),
         "comisiones": str(ComisionFactory(evento=evento, socio=socio).pk),
         "recompensas": str(RecompensaFactory(socio=SocioFactory(tipo="influencer")).pk),
+        "webhooks": str(
+            EndpointWebhook.objects.create(
+                socio=socio, url="https://h.example.com/", secreto="s"
+            ).pk
+        ),
     }
 
 

@@ -101,7 +101,7 @@ def test_los_cinco_servicios_y_la_migracion(config):
     assert servicios["postgres"]["image"].startswith("postgres:15")
     assert servicios["redis"]["image"].startswith("redis:7")
     assert "gunicorn alpespartners.wsgi" in _lista(servicios["web"]["command"])
-    assert "worker -Q atribucion,pagos,celery" in _lista(servicios["worker"]["command"])
+    assert "worker -Q atribucion,pagos,webhooks,celery" in _lista(servicios["worker"]["command"])
     assert "beat" in _lista(servicios["beat"]["command"])
     assert "migrate" in _lista(servicios["migrate"]["command"])
     assert servicios["migrate"].get("restart") in ("no", None)

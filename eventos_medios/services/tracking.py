@@ -20,6 +20,7 @@ Rules:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 import uuid
@@ -68,6 +69,11 @@ CODIGO_VALIDO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 VISITANTE_VALIDO = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 PARAMETRO_CLICK = "apc_click"
 PARAMETRO_VISITANTE = "apc_vid"
+# The partner's own labels on a link (`/t/<codigo>?sub1=…`), kept in the click's metadata for
+# its postbacks: at most 100 characters each, printable ASCII only.
+PARAMETROS_SUB = ("sub1", "sub2", "sub3", "sub4", "sub5")
+_LARGO_SUB = 100
+_SUB_VALIDO = re.compile(r"[\x21-\x7e ]+")
 _TTL_PUBLICACION_SEGUNDOS = 30
 _TTL_PUBLICACION_AUSENTE_SEGUNDOS = 5
 _PREFIJO_CACHE = "pubcod:"
@@ -99,6 +105,17 @@ class ResultadoClick:
 
     click: ClickRegistrado | None
     espera: int | None = None
+
+
+def subs_limpiar(consulta: Any) -> str:
+    """The click's metadata as JSON text: `sub1`…`sub5` from the link's query (a Mapping),
+    truncated and dropped unless printable ASCII; `{}` when none."""
+    subs = {}
+    for nombre in PARAMETROS_SUB:
+        valor = str(consulta.get(nombre) or "")[:_LARGO_SUB]
+        if valor and _SUB_VALIDO.fullmatch(valor):
+            subs[nombre] = valor
+    return json.dumps(subs, separators=(",", ":")) if subs else "{}"
 
 
 def ip_hash(ip: str) -> str:
@@ -434,6 +451,7 @@ def click_registrar(
     es_head: bool = False,
     visitante_id: str = "",
     limite: Limite | None = None,
+    metadata_json: str = "{}",
 ) -> ResultadoClick:
     """Handle one hit on the tracking link `codigo`: rate limit, look up, classify, store.
 
@@ -471,6 +489,7 @@ def click_registrar(
         user_agent=user_agent,
         estado=estado,
         motivo_descarte=descarte,
+        metadata_json=metadata_json,
     )
     if not descarte:
         enviar_al_confirmar(eventos_registrados, sender=click_registrar, evento_ids=[evento_id])

@@ -1,0 +1,1 @@
+"""Development tools of the webhook subdomain (never used in production)."""
