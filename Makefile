@@ -24,7 +24,7 @@ migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py cargar_demo
+	$(PY) manage.py cargar_demo --url http://127.0.0.1:$(PORT)
 
 ## Set everything up (virtualenv, install, migrate, demo data) and serve on 127.0.0.1:$(PORT).
 run: demo
