@@ -32,7 +32,15 @@ def marca_tiempo_firmar(*, marca_id: uuid.UUID, ahora: float | None = None) -> s
     )
 
 
-class SolicitudForm(forms.Form):
+class FormularioPortal(forms.Form):
+    """The portal's forms: labels without Django's trailing colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SolicitudForm(FormularioPortal):
     """The public application form. Against bots: a honeypot field people never see (`web`),
     the minimum time between serving and sending the form, signed into `inicio`, and CSRF."""
 
@@ -102,7 +110,7 @@ class SolicitudForm(forms.Form):
         return valor
 
 
-class FiltroCreditosForm(forms.Form):
+class FiltroCreditosForm(FormularioPortal):
     """The filters of the commissions and rewards list (GET)."""
 
     clase = forms.ChoiceField(label=_("Kind"), choices=opciones("clase"), required=False)
@@ -130,12 +138,12 @@ class FiltroCreditosForm(forms.Form):
             raise forms.ValidationError(_("Write the month as YYYY-MM.")) from exc
 
 
-class IdiomaForm(forms.Form):
+class IdiomaForm(FormularioPortal):
     idioma = forms.ChoiceField(label=_("Language"), choices=Idioma.choices)
     siguiente = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class PreferenciasForm(forms.Form):
+class PreferenciasForm(FormularioPortal):
     idioma = forms.ChoiceField(
         label=_("Language of the portal and your e-mails"), choices=Idioma.choices
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -26,7 +27,8 @@ def preferencias(request: HttpRequest) -> HttpResponse:
         form = PreferenciasForm(request.POST)
         if form.is_valid():
             guardadas = preferencias_guardar(socio_id=socio_id, **form.cleaned_data)
-            messages.success(request, _("Your settings were saved."))
+            with translation.override(guardadas.idioma):  # said in the language just chosen
+                messages.success(request, _("Your settings were saved."))
             respuesta = redirect("portal:preferencias")
             fijar_cookie_idioma(respuesta, guardadas.idioma)
             return respuesta
