@@ -210,8 +210,10 @@ LOGIN_URL = "/portal/entrar/"
 # Absolute base of the links in e-mails (invitations, password resets, unsubscribe): they are
 # written outside any request. Defaults to PUBLIC_BASE_URL; required when e-mail is configured
 # with DEBUG off (checked below).
-PORTAL_URL: str = env.str(
-    "PORTAL_URL", default=PUBLIC_BASE_URL or ("http://127.0.0.1:8000" if DEBUG else "")
+PORTAL_URL: str = (
+    env.str("PORTAL_URL", default="")
+    or PUBLIC_BASE_URL
+    or ("http://127.0.0.1:8000" if DEBUG else "")
 ).rstrip("/")
 # A password-reset link is valid for a day; an invitation (set your first password) for
 # INVITACION_VALIDEZ_DIAS. Both stop working once the password is set.
