@@ -63,6 +63,9 @@ def correo_encolar(
     """Render the e-mail of `tipo` in `idioma` and store it in the outbox, in the current
     transaction. Returns the new row, or None when `clave_idempotencia` was already used (the
     e-mail exists: nothing is written)."""
+    clave_idempotencia = clave_idempotencia[:200]
+    if CorreoSaliente.objects.filter(clave_idempotencia=clave_idempotencia).exists():
+        return None  # the common repeat (a day's second approval): no rendering, no insert
     contenido = correo_componer(tipo=tipo, idioma=idioma, contexto=contexto)
     correo = CorreoSaliente(
         id=uuid.uuid4(),
@@ -74,7 +77,7 @@ def correo_encolar(
         cabeceras=cabeceras or {},
         idioma=idioma,
         socio_id=socio_id,
-        clave_idempotencia=clave_idempotencia[:200],
+        clave_idempotencia=clave_idempotencia,
         creado_en=timezone.now(),
         proximo_intento_en=timezone.now(),
     )
