@@ -15,6 +15,7 @@ from eventos_medios.tests.factories import MarcaFactory, StaffFactory, UsuarioFa
 
 pytestmark = pytest.mark.django_db
 
+DESCONOCIDO = uuid.UUID("7d1c0c1e-0000-4000-8000-000000000001")  # fixed: xdist collects alike
 PAGINAS = ["resumen", "enlaces", "creditos", "pagos", "token", "preferencias", "clave_cambiar"]
 
 
@@ -69,9 +70,9 @@ def test_la_explicacion_no_nombra_a_otros_socios(client, dos_socios):
     "ruta",
     [
         "/portal/creditos/comision/no-es-un-uuid/",
-        f"/portal/creditos/otra-cosa/{uuid.uuid4()}/",
-        f"/portal/creditos/comision/{uuid.uuid4()}/",
-        f"/portal/pagos/{uuid.uuid4()}/",
+        f"/portal/creditos/otra-cosa/{DESCONOCIDO}/",
+        f"/portal/creditos/comision/{DESCONOCIDO}/",
+        f"/portal/pagos/{DESCONOCIDO}/",
         "/portal/no-existe/",
     ],
 )
