@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-reloj lint format worker beat bench migrate demo clean setup
+.PHONY: run test test-reloj lint format worker beat bench migrate demo clean setup mensajes
 
 # DEBUG is off unless set (production default). The development commands turn it on, unless
 # the environment already says otherwise: the embedded mode's dev-only secrets need it.
@@ -24,7 +24,7 @@ migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py cargar_demo
+	$(PY) manage.py cargar_demo --url http://127.0.0.1:$(PORT)
 
 ## Set everything up (virtualenv, install, migrate, demo data) and serve on 127.0.0.1:$(PORT).
 run: demo
@@ -64,6 +64,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## The partner portal's Spanish catalogue: collect new strings into the .po, then compile the
+## .mo (committed, so a clean clone needs no gettext tools). Needs GNU gettext.
+mensajes: $(STAMP)
+	cd comision_recompensa && DEBUG=true ../$(PY) ../manage.py makemessages -l es --no-location --no-obsolete -i "tests/*"
+	DEBUG=true $(PY) manage.py compilemessages -l es -i .venv -i staticfiles
 
 ## A real Celery worker (needs REDIS_URL).
 worker: $(STAMP)

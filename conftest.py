@@ -11,6 +11,7 @@ import uuid
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("RATE_LIMIT_TRACKING", "0")
 os.environ.setdefault("RATE_LIMIT_INGESTA", "0")
+os.environ.setdefault("RATE_LIMIT_SOLICITUDES", "0")
 
 import pytest
 from rest_framework.test import APIClient
@@ -71,6 +72,7 @@ def _tareas_en_linea_y_sin_limites():
         CELERY_TASK_ALWAYS_EAGER=True,
         RATE_LIMIT_TRACKING="0",
         RATE_LIMIT_INGESTA="0",
+        RATE_LIMIT_SOLICITUDES="0",
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         CACHES=ajustes_cache,
     )

@@ -101,12 +101,16 @@ for _nombre, _numero in (
 # Rate limits, "<count>/<s|m|h>"; "0" turns one off. Enforced through the cache (Redis).
 RATE_LIMIT_TRACKING: str = env.str("RATE_LIMIT_TRACKING", default="600/m")
 RATE_LIMIT_INGESTA: str = env.str("RATE_LIMIT_INGESTA", default="6000/m")
+# Public forms of the partner portal that send e-mail (applications, password reset), per
+# client IP hash.
+RATE_LIMIT_SOLICITUDES: str = env.str("RATE_LIMIT_SOLICITUDES", default="5/h")
 # Same rule as alpespartners.api.ratelimit.parse_limite (kept here so a typo stops start-up
 # instead of turning into 500s at request time; settings cannot import Django-bound modules).
 _LIMITE_VALIDO = re.compile(r"(|0|off|none|\d+\s*/\s*(s|m|h|sec|second|min|minute|hour))", re.ASCII)
 for _nombre, _valor in (
     ("RATE_LIMIT_TRACKING", RATE_LIMIT_TRACKING),
     ("RATE_LIMIT_INGESTA", RATE_LIMIT_INGESTA),
+    ("RATE_LIMIT_SOLICITUDES", RATE_LIMIT_SOLICITUDES),
 ):
     if not _LIMITE_VALIDO.fullmatch(_valor.strip().lower()):
         raise ImproperlyConfigured(
@@ -153,6 +157,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The partner portal's language (Spanish by default, English on request); only under
+    # /portal/: the API and the admin keep English.
+    "comision_recompensa.portal.idioma.IdiomaPortalMiddleware",
     "alpespartners.middleware.PoliticaContenidoMiddleware",
     "alpespartners.middleware.ErroresJsonApiMiddleware",
     "alpespartners.middleware.ServicioNoDisponibleMiddleware",
@@ -223,6 +230,79 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The partner portal and its e-mails speak these (Spanish first: the portal's default); the API
+# and the admin stay in LANGUAGE_CODE. Catalogues: comision_recompensa/locale (compiled .mo
+# files are committed, so a clean clone needs no gettext tools).
+LANGUAGES = [("es", "Español"), ("en", "English")]
+# First in the lookup order, so the portal's words win over Django's own catalogues in Spanish
+# (the admin, always in English, is not affected).
+LOCALE_PATHS = [BASE_DIR / "comision_recompensa" / "locale"]
+IDIOMA_PORTAL_POR_DEFECTO = "es"
+LANGUAGE_COOKIE_NAME = "alpes_idioma"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+# --- Partner portal -------------------------------------------------------------------------
+LOGIN_URL = "/portal/entrar/"
+# Absolute base of the links in e-mails (invitations, password resets, unsubscribe): they are
+# written outside any request. Defaults to PUBLIC_BASE_URL; required when e-mail is configured
+# with DEBUG off (checked below).
+PORTAL_URL: str = (
+    env.str("PORTAL_URL", default="")
+    or PUBLIC_BASE_URL
+    or ("http://127.0.0.1:8000" if DEBUG else "")
+).rstrip("/")
+# A password-reset link is valid for a day; an invitation (set your first password) for
+# INVITACION_VALIDEZ_DIAS. Both stop working once the password is set.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+INVITACION_VALIDEZ_DIAS: int = env.int("INVITACION_VALIDEZ_DIAS", default=7)
+# The application form refuses a submission sent faster than this after the form was served
+# (bots fill forms at once).
+SOLICITUD_TIEMPO_MINIMO_SEGUNDOS: int = env.int("SOLICITUD_TIEMPO_MINIMO_SEGUNDOS", default=3)
+
+# --- E-mail (outbox: comision_recompensa.correos) ---------------------------------------------
+# EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) or EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL. Without either, DEBUG
+# prints e-mails on the console and production keeps them in the outbox (`pendiente`) until
+# e-mail is configured, as Pagos wait without PAGOS_URL.
+EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=10)
+if env.str("EMAIL_URL", default=""):
+    try:
+        vars().update(env.email_url("EMAIL_URL"))
+    except Exception as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a valid e-mail URL: {exc}") from exc
+    CORREO_CONFIGURADO = True
+elif env.str("EMAIL_HOST", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST: str = env.str("EMAIL_HOST")
+    EMAIL_PORT: int = env.int("EMAIL_PORT", default=587)
+    EMAIL_HOST_USER: str = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD: str = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS: bool = env.bool("EMAIL_USE_TLS", default=True)
+    EMAIL_USE_SSL: bool = env.bool("EMAIL_USE_SSL", default=False)
+    CORREO_CONFIGURADO = True
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    CORREO_CONFIGURADO = False
+if globals().get("EMAIL_USE_TLS") and globals().get("EMAIL_USE_SSL"):
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one.")
+DEFAULT_FROM_EMAIL: str = env.str(
+    "DEFAULT_FROM_EMAIL", default="Alpes Partners <no-reply@localhost>" if DEBUG else ""
+)
+# Whether the outbox sends at all: with e-mail configured, or on the console in development.
+CORREO_ACTIVO: bool = CORREO_CONFIGURADO or DEBUG
+if CORREO_CONFIGURADO and not DEBUG:
+    if not DEFAULT_FROM_EMAIL or "@" not in DEFAULT_FROM_EMAIL:
+        raise ImproperlyConfigured("DEFAULT_FROM_EMAIL must be set when e-mail is configured.")
+    if not PORTAL_URL.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            "PORTAL_URL (or PUBLIC_BASE_URL) must be an absolute http(s) URL when e-mail is "
+            "configured: the links in e-mails need it."
+        )
+SERVER_EMAIL = DEFAULT_FROM_EMAIL or "root@localhost"
+CORREO_MAX_INTENTOS: int = env.int("CORREO_MAX_INTENTOS", default=8)
+CORREO_BACKOFF_BASE_SEGUNDOS: float = env.float("CORREO_BACKOFF_BASE_SEGUNDOS", default=60.0)
+CORREO_BACKOFF_MAX_SEGUNDOS: float = env.float("CORREO_BACKOFF_MAX_SEGUNDOS", default=6 * 3600.0)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -268,6 +348,8 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Glob routes are tried in order: payouts first, so `barrer_pagos_pendientes` goes to `pagos`.
 CELERY_TASK_ROUTES = {
     "comision_recompensa.tasks.webhooks_*": {"queue": "webhooks"},
+    # E-mails on the default queue (before the `barrer_*` glob below).
+    "comision_recompensa.tasks.*correo*": {"queue": "celery"},
     "comision_recompensa.tasks.*pago*": {"queue": "pagos"},
     "comision_recompensa.tasks.atribuir_*": {"queue": "atribucion"},
     "comision_recompensa.tasks.barrer_*": {"queue": "atribucion"},
@@ -310,6 +392,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "enviar-webhooks-pendientes": {
         "task": "comision_recompensa.tasks.webhooks_barrer",
         "schedule": timedelta(seconds=WEBHOOKS_BARRIDO_SEGUNDOS),
+    },
+    # E-mail outbox safety net: whatever the on-commit fast path did not send.
+    "enviar-correos-pendientes": {
+        "task": "comision_recompensa.tasks.barrer_correos_pendientes",
+        "schedule": timedelta(seconds=60),
     },
     # Report rollup: past days not summarised (or invalidated) and the last few days.
     "refrescar-resumen-diario": {
@@ -414,6 +501,8 @@ AXES_VERBOSE = False
 # The client IP as the tracking link finds it (NUM_PROXIES hops from the right of
 # X-Forwarded-For; REMOTE_ADDR when no proxy is declared): a client cannot spoof its way out.
 AXES_CLIENT_IP_CALLABLE = "eventos_medios.tracking.ip_cliente"
+# The partner portal answers a lockout with its own page (the admin keeps axes' message).
+AXES_LOCKOUT_CALLABLE = "comision_recompensa.portal.vistas.cuenta.respuesta_bloqueo"
 
 # Content-Security-Policy of every HTML page (admin, dashboard, browsable API, API docs):
 # everything from this origin, no inline or foreign script, never framed. Inline *styles* are

@@ -26,6 +26,8 @@ urlpatterns = [
     path("admin/tablero/", include("comision_recompensa.reportes.tablero_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The partner portal (server-rendered pages, PRODUCT.md §12).
+    path("portal/", include("comision_recompensa.portal.urls")),
     # Seed (legacy prototype) endpoints, PRODUCT.md §7.
     path("", include("eventos_medios.legacy.urls")),
     path("", include("comision_recompensa.legacy.urls")),

@@ -23,7 +23,10 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def no_encontrado(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler404: JSON on API and legacy paths (never an HTML page), Django's page elsewhere."""
+    """handler404: JSON on API and legacy paths (never an HTML page), the partner portal's own
+    page under /portal/, Django's page elsewhere."""
+    if request.path_info.startswith("/portal/"):
+        return defaults.page_not_found(request, exception, template_name="portal/404.html")
     return error_json_para(request, 404) or defaults.page_not_found(request, exception)
 
 

@@ -12,6 +12,7 @@ class ComisionRecompensaConfig(AppConfig):
     def ready(self) -> None:
         from comision_recompensa.asociaciones import programa
         from comision_recompensa.atribucion import receivers as atribucion
+        from comision_recompensa.correos import receivers as correos
         from comision_recompensa.pagos import receivers as pagos
         from comision_recompensa.reportes import receivers as reportes
         from comision_recompensa.webhooks import receivers as webhooks
@@ -19,6 +20,7 @@ class ComisionRecompensaConfig(AppConfig):
         # Each subdomain's receivers (their modules also import, and so register, the Celery
         # tasks they queue).
         atribucion.conectar()
+        correos.conectar()
         pagos.conectar()
         reportes.conectar()
         webhooks.conectar()

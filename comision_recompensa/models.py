@@ -13,7 +13,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from eventos_medios.models import CODIGOS_MONEDA, Evento, Marca, Socio, TipoEvento, TipoSocio
+from eventos_medios.models import (
+    CODIGOS_MONEDA,
+    Evento,
+    Marca,
+    Plataforma,
+    Publicacion,
+    Socio,
+    TipoEvento,
+    TipoSocio,
+)
 
 # Socio types paid with a Comision; the rest are paid with a Recompensa (PRODUCT.md §1).
 TIPOS_SOCIO_COMISION = frozenset(
@@ -244,6 +253,8 @@ class Credito(models.Model):
     def indices(cls, prefijo: str) -> list[models.Index]:
         return [
             models.Index(fields=["socio", "estado", "-creado_en"], name=f"{prefijo}_socio_idx"),
+            # The partner portal's list, newest first, paginated by (creado_en, id).
+            models.Index(fields=["socio", "-creado_en", "-id"], name=f"{prefijo}_socio_fecha_idx"),
             models.Index(fields=["estado", "creado_en"], name=f"{prefijo}_estado_idx"),
             models.Index(fields=["evento"], name=f"{prefijo}_evento_idx"),
         ]
@@ -469,6 +480,294 @@ class DiaResumido(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dia} ({self.refrescado_en or 'en curso'})"
+
+
+class ResumenPublicacion(models.Model):
+    """Daily rollup of clicks per publicacion (its tracking link): the partner portal's link
+    counts. Rebuilt with `ResumenDiario`, under the same `DiaResumido` row. `clicks` leaves out
+    discarded clicks (bots, duplicates, HEAD); `clicks_unicos` counts distinct visitors of that
+    day and link, as `ResumenDiario.clicks_unicos` does per partner and brand."""
+
+    id = models.BigAutoField(primary_key=True)
+    dia = models.DateField()
+    publicacion = models.ForeignKey(Publicacion, on_delete=models.CASCADE, related_name="+")
+    socio = models.ForeignKey(
+        Socio, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    clicks = models.PositiveIntegerField(default=0)
+    clicks_unicos = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dia", "id"]
+        verbose_name = "resumen por publicación"
+        verbose_name_plural = "resúmenes por publicación"
+        indexes = [
+            models.Index(fields=["publicacion", "dia"], name="resumenpub_pub_dia_idx"),
+            models.Index(fields=["dia"], name="resumenpub_dia_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dia} {self.publicacion_id}: {self.clicks}"
+
+
+# --- Onboarding: default terms, applications ---------------------------------------------------
+
+
+class TerminosPorDefecto(models.Model):
+    """The terms a marca offers to the partners it accepts through its public application form
+    (PRODUCT.md §12): approving an application creates an asociacion from them
+    (`asociaciones.terminos.asociacion_desde_terminos`). `texto_contrato` becomes the
+    agreement's first contract version once contracts exist."""
+
+    marca = models.OneToOneField(
+        Marca, on_delete=models.CASCADE, primary_key=True, related_name="terminos_por_defecto"
+    )
+    tipo = models.CharField(
+        max_length=24, choices=TipoAsociacion.choices, default=TipoAsociacion.PROGRAMA_AFILIADOS
+    )
+    dias_retencion = models.PositiveSmallIntegerField(default=30)
+    texto_contrato = models.TextField(blank=True)
+    acepta_solicitudes = models.BooleanField(
+        default=True, help_text="The public application form is open."
+    )
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "términos por defecto"
+        verbose_name_plural = "términos por defecto"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tipo__in=TipoAsociacion.values), name="terminos_tipo_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(dias_retencion__lte=365), name="terminos_retencion_max_365"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Términos de {self.marca}"
+
+
+class ReglaTerminos(models.Model):
+    """A payment rule of a marca's default terms: copied as a `ReglaPago` (same fields) into
+    every asociacion created from them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    terminos = models.ForeignKey(
+        TerminosPorDefecto, on_delete=models.CASCADE, related_name="reglas"
+    )
+    tipo_evento = models.CharField(max_length=16, choices=TipoEvento.choices)
+    modalidad = models.CharField(max_length=12, choices=Modalidad.choices)
+    valor = models.DecimalField(max_digits=12, decimal_places=2)
+    moneda = models.CharField(max_length=3)
+    tope = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Cap per event."
+    )
+
+    class Meta:
+        ordering = ["tipo_evento"]
+        verbose_name = "regla de los términos"
+        verbose_name_plural = "reglas de los términos"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["terminos", "tipo_evento"], name="reglaterminos_una_por_tipo_evento"
+            ),
+            models.CheckConstraint(
+                condition=Q(tipo_evento__in=TipoEvento.values),
+                name="reglaterminos_tipo_evento_valido",
+            ),
+            models.CheckConstraint(
+                condition=Q(modalidad__in=Modalidad.values), name="reglaterminos_modalidad_valida"
+            ),
+            models.CheckConstraint(
+                condition=Q(valor__gte=0), name="reglaterminos_valor_no_negativo"
+            ),
+            models.CheckConstraint(
+                condition=~Q(modalidad=Modalidad.PORCENTAJE) | Q(valor__lte=100),
+                name="reglaterminos_porcentaje_max_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(tope__isnull=True) | Q(tope__gte=0),
+                name="reglaterminos_tope_no_negativo",
+            ),
+            models.CheckConstraint(
+                condition=Q(moneda__in=CODIGOS_MONEDA), name="reglaterminos_moneda_iso4217"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        unidad = "%" if self.modalidad == Modalidad.PORCENTAJE else f" {self.moneda}"
+        return f"{self.tipo_evento}: {self.valor}{unidad}"
+
+
+class Idioma(models.TextChoices):
+    """Languages of the partner portal and its e-mails (Spanish first: the default)."""
+
+    ES = "es", "Español"
+    EN = "en", "English"
+
+
+class EstadoSolicitud(models.TextChoices):
+    PENDIENTE = "pendiente"
+    APROBADA = "aprobada"
+    RECHAZADA = "rechazada"
+
+
+class Solicitud(models.Model):
+    """An application to join a marca's programme, sent through its public form. Staff approve
+    (socio, user, asociacion and invitation in one transaction) or reject it in the admin."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    marca = models.ForeignKey(Marca, on_delete=models.PROTECT, related_name="solicitudes")
+    nombre = models.CharField(max_length=200)
+    email = models.EmailField(help_text="Stored lower-case.")
+    tipo_socio = models.CharField(max_length=20, choices=TipoSocio.choices)
+    medio_plataforma = models.CharField(max_length=16, choices=Plataforma.choices)
+    medio_url = models.URLField(max_length=500, blank=True)
+    mensaje = models.TextField(blank=True)
+    acepta_terminos = models.BooleanField()
+    idioma = models.CharField(max_length=8, choices=Idioma.choices, default=Idioma.ES)
+    estado = models.CharField(
+        max_length=12, choices=EstadoSolicitud.choices, default=EstadoSolicitud.PENDIENTE
+    )
+    motivo_rechazo = models.CharField(
+        max_length=500, blank=True, help_text="Sent to the applicant in the rejection e-mail."
+    )
+    ip_hash = models.CharField(max_length=64, blank=True)
+    creado_en = models.DateTimeField(default=timezone.now)
+    resuelta_en = models.DateTimeField(null=True, blank=True)
+    resuelta_por = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    socio = models.ForeignKey(
+        Socio, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-creado_en", "id"]
+        verbose_name = "solicitud"
+        verbose_name_plural = "solicitudes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estado__in=EstadoSolicitud.values), name="solicitud_estado_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(tipo_socio__in=TipoSocio.values), name="solicitud_tipo_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(acepta_terminos=True), name="solicitud_terminos_aceptados"
+            ),
+            # One open application per person and programme: a resubmission adds nothing.
+            models.UniqueConstraint(
+                fields=["marca", "email"],
+                condition=Q(estado=EstadoSolicitud.PENDIENTE),
+                name="solicitud_una_pendiente_por_email",
+            ),
+        ]
+        indexes = [models.Index(fields=["estado", "-creado_en"], name="solicitud_estado_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.nombre} <{self.email}> → {self.marca} ({self.estado})"
+
+
+# --- E-mail outbox -----------------------------------------------------------------------------
+
+
+class TipoCorreo(models.TextChoices):
+    SOLICITUD_RECIBIDA = "solicitud_recibida"
+    INVITACION = "invitacion"  # the application was approved: set your password
+    SOLICITUD_RECHAZADA = "solicitud_rechazada"
+    CREDITO_APROBADO = "credito_aprobado"
+    PAGO_ENVIADO = "pago_enviado"
+    CONTRATO_PUBLICADO = "contrato_publicado"
+    CLAVE_RESTABLECER = "clave_restablecer"
+
+
+# What a partner may unsubscribe from; everything else always goes (PRODUCT.md §12).
+TIPOS_CORREO_OPCIONALES = frozenset({TipoCorreo.CREDITO_APROBADO, TipoCorreo.PAGO_ENVIADO})
+# Their bodies carry a one-time password link: blanked once sent (the row outlives the link).
+TIPOS_CORREO_CON_ENLACE_SECRETO = frozenset({TipoCorreo.INVITACION, TipoCorreo.CLAVE_RESTABLECER})
+
+
+class EstadoCorreo(models.TextChoices):
+    PENDIENTE = "pendiente"  # waiting to be sent (or retried after a failure)
+    ENVIADO = "enviado"  # handed to the e-mail backend
+    FALLIDO = "fallido"  # dead letter after CORREO_MAX_INTENTOS attempts; staff can retry
+
+
+class CorreoSaliente(models.Model):
+    """One e-mail to send: the outbox row, written in the transaction of the change it tells
+    about and sent by `correos.envio` (claimed, never sent twice, retried with backoff)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tipo = models.CharField(max_length=24, choices=TipoCorreo.choices)
+    destinatario = models.EmailField(max_length=254)
+    asunto = models.CharField(max_length=300)
+    cuerpo_texto = models.TextField()
+    cuerpo_html = models.TextField(blank=True)
+    cabeceras = models.JSONField(default=dict, blank=True)
+    idioma = models.CharField(max_length=8, choices=Idioma.choices, default=Idioma.ES)
+    socio = models.ForeignKey(
+        Socio, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    estado = models.CharField(
+        max_length=12, choices=EstadoCorreo.choices, default=EstadoCorreo.PENDIENTE
+    )
+    intentos = models.PositiveIntegerField(default=0)
+    proximo_intento_en = models.DateTimeField(default=timezone.now)
+    enviado_en = models.DateTimeField(null=True, blank=True)
+    ultimo_error = models.TextField(blank=True)
+    clave_idempotencia = models.CharField(max_length=200, unique=True)
+    creado_en = models.DateTimeField(default=timezone.now)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-creado_en", "id"]
+        verbose_name = "correo saliente"
+        verbose_name_plural = "correos salientes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estado__in=EstadoCorreo.values), name="correo_estado_valido"
+            ),
+            models.CheckConstraint(
+                condition=Q(tipo__in=TipoCorreo.values), name="correo_tipo_valido"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["proximo_intento_en"],
+                name="correo_por_enviar_idx",
+                condition=Q(estado=EstadoCorreo.PENDIENTE),
+            ),
+            models.Index(fields=["socio", "-creado_en"], name="correo_socio_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tipo} → {self.destinatario} ({self.estado})"
+
+
+class PreferenciasSocio(models.Model):
+    """A partner's portal language (also its e-mails') and the optional e-mails it wants."""
+
+    socio = models.OneToOneField(
+        Socio, on_delete=models.CASCADE, primary_key=True, related_name="preferencias"
+    )
+    idioma = models.CharField(max_length=8, choices=Idioma.choices, default=Idioma.ES)
+    correo_creditos = models.BooleanField(
+        default=True, help_text="E-mail when a commission or reward is approved."
+    )
+    correo_pagos = models.BooleanField(default=True, help_text="E-mail when a payout is sent.")
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "preferencias del socio"
+        verbose_name_plural = "preferencias de los socios"
+
+    def __str__(self) -> str:
+        return f"Preferencias de {self.socio_id}"
 
 
 # Webhook endpoints and deliveries live in their subdomain's module, registered with this app.

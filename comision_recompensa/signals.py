@@ -13,6 +13,14 @@ eventos_atribuidos                           — evento_ids: list[UUID]
 pago_generado                                — pago_id: UUID (a new Pago is in the outbox)
 pago_reintentado                             — pago_id: UUID (a dead letter is back in it)
 pago_confirmado                              — pago_id: UUID
+correo_encolado                              — correo_id: UUID (an e-mail is in the outbox)
+
+`pago_enviado` and `contrato_publicado` are meant to be sent inside the transaction of the
+change (PRODUCT.md §9, "Transactions") by their senders (payout delivery, contracts), so the
+e-mail receivers
+(`correos.receivers`) write their outbox rows atomically with it; those receivers also work
+when a signal is sent after commit. `correo_encolado` is sent after commit by
+`correos.services.correo_encolar`; its receiver queues the fast-path send.
 
 Declared for the programme-control contract (their senders land with contracts, review, refunds
 and payout controls; they are sent INSIDE the transaction with `enviar_en_transaccion`, so
@@ -70,3 +78,4 @@ pago_fallido = Signal()
 contrato_publicado = Signal()
 contrato_aceptado = Signal()
 entregas_webhook_creadas = Signal()
+correo_encolado = Signal()

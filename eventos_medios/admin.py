@@ -159,14 +159,24 @@ class SocioAdmin(FiltradoPorAlcance, _ConPeticionMixin):
 class MarcaAdmin(FiltradoPorAlcance, _ConPeticionMixin):
     filtro_alcance = staticmethod(acceso.q_marcas)
     distinto = True
-    list_display = ("nombre", "sitio_web", "modelo_atribucion", "ventana_atribucion_dias", "activo")
+    list_display = (
+        "nombre",
+        "slug",
+        "sitio_web",
+        "modelo_atribucion",
+        "ventana_atribucion_dias",
+        "activo",
+    )
     list_filter = ("activo", "modelo_atribucion")
-    search_fields = ("nombre", "sitio_web")
+    search_fields = ("nombre", "sitio_web", "=slug")
+    # Left empty, the service generates it from the nombre (and keeps it unique).
+    prepopulated_fields = {"slug": ("nombre",)}
     raw_id_fields = ("usuarios",)
     readonly_fields = ("id", "creado_en", "actualizado_en")
     fields = (
         "id",
         "nombre",
+        "slug",
         "sitio_web",
         "activo",
         "modelo_atribucion",

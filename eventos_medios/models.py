@@ -69,6 +69,9 @@ def _generar_codigo_publicacion() -> str:
     return generar_codigo(10)
 
 
+SLUG_MARCA_MAX = 80
+
+
 def q_url_http(campo: str, *, permitir_vacio: bool = False) -> Q:
     """Q for a CheckConstraint: the field holds an http(s) URL (optionally empty)."""
     q = Q(**{f"{campo}__startswith": "http://"}) | Q(**{f"{campo}__startswith": "https://"})
@@ -189,6 +192,16 @@ class Marca(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     nombre = models.CharField(max_length=200)
+    # The programme's public address (`/portal/programas/<slug>/solicitar/`): generated from
+    # `nombre` by the services (`marca_slug_generar`), editable by staff. Null only for rows
+    # created behind the services' back; those have no public application form.
+    slug = models.SlugField(
+        max_length=SLUG_MARCA_MAX,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Public address of the programme's application form; generated from nombre.",
+    )
     sitio_web = models.URLField(blank=True)
     activo = models.BooleanField(default=True)
     modelo_atribucion = models.CharField(

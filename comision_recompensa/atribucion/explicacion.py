@@ -264,3 +264,13 @@ def credito_explicar(
         "asociacion": detalle.get("asociacion"),
         "detalle": detalle,
     }
+
+
+def credito_explicar_para(*, credito: Comision | Recompensa, alcance: Any) -> dict[str, Any]:
+    """The explanation of `credito` as the caller with `alcance` may read it: the one function
+    behind the API's `explicacion` action and the partner portal's credit page, so both show
+    the same (the partner itself reads it in the second person). The caller has already
+    checked that `credito` is in its scope."""
+    return credito_explicar(
+        credito=credito, segunda_persona=getattr(alcance, "socio_id", None) == credito.socio_id
+    )

@@ -25,7 +25,7 @@ from alpespartners.alcance import alcance_de
 from alpespartners.api.permissions import EsStaff
 from alpespartners.api.validacion import validar
 from alpespartners.errors import Prohibido
-from comision_recompensa.atribucion.explicacion import credito_explicar
+from comision_recompensa.atribucion.explicacion import credito_explicar_para
 from comision_recompensa.creditos import serializers as s
 from comision_recompensa.creditos.filtros import CreditoFiltro
 from comision_recompensa.creditos.selectors import creditos_visibles
@@ -75,10 +75,7 @@ class _CreditoViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
     def _explicacion(self, request: Request) -> Response:
         credito = self.get_object()
-        alcance = alcance_de(request.user)
-        return Response(
-            credito_explicar(credito=credito, segunda_persona=alcance.socio_id == credito.socio_id)
-        )
+        return Response(credito_explicar_para(credito=credito, alcance=alcance_de(request.user)))
 
 
 @extend_schema_view(

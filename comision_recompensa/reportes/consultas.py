@@ -32,6 +32,7 @@ from comision_recompensa.models import (
     Recompensa,
     ResumenDiario,
     ResumenDinero,
+    ResumenPublicacion,
 )
 from eventos_medios.models import EstadoAtribucion, Evento, TipoEvento
 
@@ -261,8 +262,10 @@ def filas_eventos(
     return filas
 
 
-# Fields of a credit row as the rollup names them → as the live credit query reaches them.
+# Fields of a credit row as the rollup names them → as the live credit query reaches them
+# (`dia`, the UTC day of the credit's event, is annotated on the live query).
 _CAMPOS_CREDITO = {
+    "dia": "dia",
     "estado": "estado",
     "moneda": "moneda",
     "socio_id": "socio_id",
@@ -299,8 +302,8 @@ def filas_dinero(
 ) -> list[dict[str, Any]]:
     """Rows (`campos`…, cantidad, monto) adding up to the comisiones or recompensas visible to
     `alcance` whose event falls in the period: summarised days from `ResumenDinero`, the rest
-    live (see `filas_eventos`). `campos` ⊆ estado, moneda, socio_id, marca_id, publicacion_id.
-    Several rows may share the same `campos`: callers add them up."""
+    live (see `filas_eventos`). `campos` ⊆ dia, estado, moneda, socio_id, marca_id,
+    publicacion_id. Several rows may share the same `campos`: callers add them up."""
     rachas = _rachas(_dias_resumidos(desde, hasta))
     filas: list[dict[str, Any]] = []
     if rachas:
@@ -323,6 +326,8 @@ def filas_dinero(
         )
         if inicio is not None:
             creditos = _acotar_creado_en(creditos, inicio)
+        if "dia" in campos:
+            creditos = creditos.annotate(dia=TruncDate("evento__ocurrido_en", tzinfo=dt.UTC))
         for fila in creditos.values(*(_CAMPOS_CREDITO[c] for c in campos)).annotate(
             cantidad=Count("id"), monto=Sum("monto")
         ):
@@ -333,6 +338,65 @@ def filas_dinero(
                     "monto": fila["monto"],
                 }
             )
+    return filas
+
+
+def filas_clicks_publicacion(eventos: QuerySet[Evento]) -> list[dict[str, Any]]:
+    """Per (publicacion, socio, marca) of `eventos`: live clicks and unique visitors (per day:
+    pass one day's events, or add the rows up per day). The grain of `ResumenPublicacion`. One
+    aggregate query."""
+    clicks = Q(tipo=TipoEvento.CLICK) & ~DESCARTADO
+    filas = (
+        eventos.filter(publicacion_id__isnull=False, tipo=TipoEvento.CLICK)
+        .order_by()
+        .annotate(dia=TruncDate("ocurrido_en", tzinfo=dt.UTC))
+        .values("dia", "publicacion_id", "socio_id", "marca_id")
+        .annotate(clicks=Count("tipo", filter=clicks), **unicos(clicks))
+    )
+    return [
+        {
+            "dia": como_fecha(f["dia"]),
+            "publicacion_id": f["publicacion_id"],
+            "socio_id": f["socio_id"],
+            "marca_id": f["marca_id"],
+            "clicks": int(f["clicks"] or 0),
+            "clicks_unicos": suma_unicos(dict(f)),
+        }
+        for f in filas
+    ]
+
+
+def filas_publicaciones(
+    *,
+    alcance: Alcance,
+    publicacion_ids: list[uuid.UUID],
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Rows (publicacion_id, clicks, clicks_unicos) adding up to the clicks on these
+    publicaciones' links visible to `alcance` in the period: summarised days from
+    `ResumenPublicacion` (one query), the rest live through `evento_pub_fecha_idx`, limited to
+    these publicaciones (one query per stretch not summarised). Callers add rows up."""
+    if not publicacion_ids:
+        return []
+    rachas = _rachas(_dias_resumidos(desde, hasta))
+    filas: list[dict[str, Any]] = []
+    if rachas:
+        qs = acceso.filtrar(
+            ResumenPublicacion.objects.filter(publicacion_id__in=publicacion_ids),
+            acceso.q_eventos(alcance),
+        )
+        filas += (
+            qs.filter(_en_rachas(rachas))
+            .order_by()
+            .values("publicacion_id")
+            .annotate(clicks=Sum("clicks"), clicks_unicos=Sum("clicks_unicos"))
+        )
+    for inicio, fin in _tramos_vivos(desde, hasta, rachas):
+        eventos = eventos_reporte(alcance=alcance, desde=inicio, hasta=fin).filter(
+            publicacion_id__in=publicacion_ids
+        )
+        filas += filas_clicks_publicacion(eventos)
     return filas
 
 

@@ -1,7 +1,8 @@
 """The daily event rollup behind the reports (`ResumenDiario`, `DiaResumido`).
 
 Reports over a million events cannot scan them per request, so each UTC day before today is
-summarised once into a few rows per (socio, marca, tipo) and reports read those; today, and any
+summarised once into a few rows per (socio, marca, tipo) — plus the clicks per publicacion
+(`ResumenPublicacion`, the partner portal's link counts) — and reports read those; today, and any
 day not (or no longer) summarised, is read live from the events (see `consultas.py`), so
 the figures stay exact.
 
@@ -47,8 +48,13 @@ from comision_recompensa.models import (
     Recompensa,
     ResumenDiario,
     ResumenDinero,
+    ResumenPublicacion,
 )
-from comision_recompensa.reportes.consultas import filas_diarias, inicio_dia
+from comision_recompensa.reportes.consultas import (
+    filas_clicks_publicacion,
+    filas_diarias,
+    inicio_dia,
+)
 from eventos_medios.models import Evento
 
 VENTANA_DIAS_POR_DEFECTO = 2
@@ -113,9 +119,28 @@ def resumen_dia_refrescar(*, dia: dt.date) -> int | None:
             .annotate(cantidad=Count("id"), monto=Sum("monto"))
         ]
         ResumenDinero.objects.bulk_create(dinero, batch_size=1000)
+        por_publicacion = _resumen_publicaciones(dia, eventos)
         marca.refrescado_en = timezone.now()
         marca.save(update_fields=["refrescado_en"])
-    return len(filas) + len(dinero)
+    return len(filas) + len(dinero) + por_publicacion
+
+
+def _resumen_publicaciones(dia: dt.date, eventos: Any) -> int:
+    """Rebuild the day's clicks per publicacion (`ResumenPublicacion`); rows written."""
+    ResumenPublicacion.objects.filter(dia=dia).delete()
+    filas = [
+        ResumenPublicacion(
+            dia=dia,
+            publicacion_id=f["publicacion_id"],
+            socio_id=f["socio_id"],
+            marca_id=f["marca_id"],
+            clicks=f["clicks"],
+            clicks_unicos=f["clicks_unicos"],
+        )
+        for f in filas_clicks_publicacion(eventos)
+    ]
+    ResumenPublicacion.objects.bulk_create(filas, batch_size=1000)
+    return len(filas)
 
 
 def dias_por_refrescar(

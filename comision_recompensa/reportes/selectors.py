@@ -52,6 +52,7 @@ from comision_recompensa.reportes.consultas import (
     eventos_reporte,
     filas_dinero,
     filas_eventos,
+    filas_publicaciones,
     pagos_reporte,
     suma_unicos,
     unicos,
@@ -503,8 +504,72 @@ def _top_publicaciones(montos: dict[tuple[Any, str], Decimal]) -> list[dict[str,
     ]
 
 
+def estado_cuenta_mensual(
+    *,
+    alcance: Alcance,
+    socio_id: uuid.UUID | None = None,
+    desde: dt.datetime,
+    hasta: dt.datetime,
+) -> dict[str, list[dict[str, Any]]]:
+    """A statement by month (UTC, by the event's month, as every report): per currency, one
+    entry per month from `desde` to `hasta` (zeros included) with the amount and count of
+    credits (comisiones and recompensas together) by estado. From the daily rollup plus a live
+    query for what it does not cover (`filas_dinero`): a handful of queries, whatever the
+    number of events. Currencies in alphabetical order; none when nothing was earned."""
+    meses = periodos(intervalo="mes", desde=desde, hasta=hasta)
+    por_moneda: dict[str, dict[dt.date, dict[str, Any]]] = {}
+    for modelo in (Comision, Recompensa):
+        for fila in filas_dinero(
+            modelo,
+            alcance=alcance,
+            campos=("dia", "estado", "moneda"),
+            socio_id=socio_id,
+            desde=desde,
+            hasta=hasta,
+        ):
+            if not fila["moneda"]:
+                continue  # a credit without a currency is no money (see the module docstring)
+            if fila["moneda"] not in por_moneda:
+                por_moneda[fila["moneda"]] = {m: _mes_vacio(m) for m in meses}
+            mes = por_moneda[fila["moneda"]].get(como_fecha(fila["dia"]).replace(day=1))
+            if mes is not None:
+                mes["monto"][fila["estado"]] += fila["monto"] or CERO
+                mes["cantidad"][fila["estado"]] += int(fila["cantidad"] or 0)
+    return {moneda: list(por_moneda[moneda].values()) for moneda in sorted(por_moneda)}
+
+
+def _mes_vacio(mes: dt.date) -> dict[str, Any]:
+    return {
+        "mes": mes,
+        "monto": dict.fromkeys(EstadoCredito.values, CERO),
+        "cantidad": dict.fromkeys(EstadoCredito.values, 0),
+    }
+
+
+def clicks_publicaciones(
+    *,
+    alcance: Alcance,
+    publicacion_ids: list[uuid.UUID],
+    desde: dt.datetime | None = None,
+    hasta: dt.datetime | None = None,
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Clicks and unique clicks (per day, added up) on these publicaciones' tracking links in
+    the period (None: unbounded), by publicacion id; a publicacion without clicks is absent.
+    From the per-publicacion rollup plus a live query limited to these publicaciones."""
+    resultado: dict[uuid.UUID, dict[str, int]] = {}
+    for fila in filas_publicaciones(
+        alcance=alcance, publicacion_ids=publicacion_ids, desde=desde, hasta=hasta
+    ):
+        suma = resultado.setdefault(fila["publicacion_id"], {"clicks": 0, "clicks_unicos": 0})
+        suma["clicks"] += int(fila["clicks"] or 0)
+        suma["clicks_unicos"] += int(fila["clicks_unicos"] or 0)
+    return resultado
+
+
 __all__ = [
     "INTERVALOS",
+    "clicks_publicaciones",
+    "estado_cuenta_mensual",
     "periodos",
     "publicaciones_reporte",
     "rendimiento_publicaciones",

@@ -125,3 +125,24 @@ def test_los_ids_son_fijos():
     _cargar("--sin-eventos")
     assert Marca.objects.filter(pk=id_demo("marca")).exists()
     assert Socio.objects.filter(pk=id_demo("socio-afiliado")).exists()
+
+
+def test_imprime_un_acceso_al_portal_que_funciona():
+    from django.test import Client
+
+    salida = _cargar("--sin-eventos", "--url", "http://127.0.0.1:9999")
+    acceso = re.search(
+        r"partner portal: http://127\.0\.0\.1:9999/portal/  \(user (\S+) / (\S+)\)", salida
+    )
+    assert acceso is not None, salida
+    assert (
+        "application form: http://127.0.0.1:9999/portal/programas/alpes-outdoor/solicitar/"
+        in salida
+    )
+    cliente = Client()
+    respuesta = cliente.post(
+        "/portal/entrar/", {"username": acceso.group(1), "password": acceso.group(2)}
+    )
+    assert respuesta.status_code == 302 and respuesta["Location"] == "/portal/"
+    assert cliente.get("/portal/").status_code == 200
+    assert Client().get("/portal/programas/alpes-outdoor/solicitar/").status_code == 200

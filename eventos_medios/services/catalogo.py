@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils.text import slugify
 
 from alpespartners.errors import Conflicto, ErrorDominio, ErrorValidacion
 from eventos_medios.models import (
+    SLUG_MARCA_MAX,
     Marca,
     MedioMarketing,
     ModeloAtribucion,
@@ -47,6 +49,7 @@ __all__ = [
     "marca_actualizar",
     "marca_crear",
     "marca_credenciales_rotar",
+    "marca_slug_generar",
     "medio_actualizar",
     "medio_crear",
     "publicacion_actualizar",
@@ -64,7 +67,7 @@ VENTANA_ATRIBUCION_MAX = 365
 # medio and marca, codes) are fixed once created: events are denormalised from them.
 CAMPOS_SOCIO_EDITABLES = frozenset({"nombre", "tipo", "email", "activo", "usuario"})
 CAMPOS_MARCA_EDITABLES = frozenset(
-    {"nombre", "sitio_web", "activo", "modelo_atribucion", "ventana_atribucion_dias"}
+    {"nombre", "slug", "sitio_web", "activo", "modelo_atribucion", "ventana_atribucion_dias"}
 )
 CAMPOS_MEDIO_EDITABLES = frozenset({"plataforma", "nombre", "url", "activo"})
 CAMPOS_PUBLICACION_EDITABLES = frozenset({"tipo", "titulo", "url", "url_destino", "publicada_en"})
@@ -208,10 +211,26 @@ def _validar_marca(datos: Mapping[str, Any]) -> None:
         _validar_ventana(datos["ventana_atribucion_dias"])
 
 
+def marca_slug_generar(*, nombre: str, excluir: uuid.UUID | None = None) -> str:
+    """A free slug for a marca named `nombre`: `slugify(nombre)`, then `-2`, `-3`… while taken
+    (by another marca than `excluir`). The unique constraint settles a concurrent race."""
+    base = slugify(nombre)[: SLUG_MARCA_MAX - 6].strip("-") or "marca"
+    qs = Marca.objects.filter(slug__startswith=base)
+    if excluir is not None:
+        qs = qs.exclude(pk=excluir)
+    tomados = set(qs.values_list("slug", flat=True))
+    candidato, n = base, 1
+    while candidato in tomados:
+        n += 1
+        candidato = f"{base}-{n}"
+    return candidato
+
+
 @transaction.atomic
 def marca_crear(
     *,
     nombre: str,
+    slug: str = "",
     sitio_web: str = "",
     activo: bool = True,
     modelo_atribucion: str = ModeloAtribucion.ULTIMO_CLIC,
@@ -220,7 +239,8 @@ def marca_crear(
     id: uuid.UUID | None = None,
 ) -> Marca:
     """Register a brand with its programme-wide attribution policy (model and window in days,
-    1–365). `usuarios` are the logins allowed to send its events and read its programme."""
+    1–365). `usuarios` are the logins allowed to send its events and read its programme. `slug`
+    (its application form's address) is generated from `nombre` when not given."""
     _validar_marca(
         {
             "sitio_web": sitio_web,
@@ -230,6 +250,7 @@ def marca_crear(
     )
     marca = Marca(
         nombre=nombre,
+        slug=slug or marca_slug_generar(nombre=nombre),
         sitio_web=sitio_web,
         activo=activo,
         modelo_atribucion=modelo_atribucion,
@@ -253,6 +274,9 @@ def marca_actualizar(
     """Change a brand's data or attribution policy (used by attribution from now on, and by
     `reatribuir` for past conversions). `usuarios`, when given, replaces the brand's logins."""
     cambios = _solo_editables(datos, CAMPOS_MARCA_EDITABLES)
+    if "slug" in cambios and not cambios["slug"]:
+        nombre = cambios.get("nombre", marca.nombre)
+        cambios["slug"] = marca_slug_generar(nombre=nombre, excluir=marca.pk)
     _validar_marca(cambios)
     for campo, valor in cambios.items():
         setattr(marca, campo, valor)

@@ -38,6 +38,7 @@ class MarcaFactory(factory.django.DjangoModelFactory):
         model = m.Marca
 
     nombre = factory.Sequence(lambda n: f"Marca {n}")
+    slug = factory.Sequence(lambda n: f"marca-{n}")
     sitio_web = "https://marca.example.com"
 
 

@@ -8,9 +8,10 @@ days (clicks, interactions, leads and sales of 150 visitors), attributed on the 
 Everything has a fixed id or natural key, so a second run creates nothing: rows that exist are
 left as they are. Credentials: the staff user `admin` gets a random password printed on the run
 that creates it (later runs say it exists; `--restablecer-admin` sets and prints a new one);
-the brand and partner logins authenticate by token. API keys are stored only as hashes, so each
-run issues fresh keys for the three logins and prints them; the keys of the previous run stop
-working.
+the brand and partner logins authenticate by token, and the partner also signs in to the partner
+portal (/portal/) with a password set and printed on every run. API keys are stored only as
+hashes, so each run issues fresh keys for the three logins and prints them; the keys of the
+previous run stop working. The brand's default terms open its public application form.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandParser
 from django.db import transaction
@@ -37,6 +39,8 @@ from comision_recompensa.models import (
     Modalidad,
     Recompensa,
     ReglaPago,
+    ReglaTerminos,
+    TerminosPorDefecto,
     TipoAsociacion,
 )
 from eventos_medios.models import (
@@ -63,6 +67,12 @@ SEMILLA = 20250907
 USUARIO_ADMIN = "admin"
 USUARIO_MARCA = "alpes-outdoor"
 USUARIO_SOCIO = "demo-afiliado"
+SLUG_MARCA = "alpes-outdoor"
+CONTRATO_DEMO = (
+    "1. The partner promotes Alpes Outdoor honestly and marks its posts as advertising.\n"
+    "2. Earnings are approved after the hold period and paid monthly.\n"
+    "3. Self-referrals and paid search on the brand's name earn nothing."
+)
 LOTE_DEMO = 100  # events per ingestion / attribution call (one progress step)
 
 
@@ -155,9 +165,9 @@ class Command(ComandoOperador):
         "\n"
         "Use it on a fresh install or a development database. It is idempotent: rows that\n"
         "exist are left as they are, so a second run adds nothing. It prints the logins: the\n"
-        "`admin` password only on the run that creates it (or with --restablecer-admin), and\n"
-        "fresh API keys every time (only their hashes are stored: the previous run's keys stop\n"
-        "working)."
+        "`admin` password only on the run that creates it (or with --restablecer-admin), a\n"
+        "fresh partner-portal password for `demo-afiliado` and fresh API keys every time (only\n"
+        "their hashes are stored: the previous run's keys stop working)."
     )
     ejemplos = """
   # load everything (run it again at any time: nothing is duplicated)
@@ -169,6 +179,12 @@ class Command(ComandoOperador):
 """
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--url",
+            default="",
+            help="Base URL the server answers on, for the printed portal links "
+            "(default: PUBLIC_BASE_URL, else http://127.0.0.1:8000).",
+        )
         parser.add_argument(
             "--restablecer-admin",
             action="store_true",
@@ -186,6 +202,8 @@ class Command(ComandoOperador):
             marca = self._marca()
             socios = [self._socio(marca, datos) for datos in SOCIOS_DEMO]
             credenciales = self._usuarios(marca, socios[0], opciones["restablecer_admin"])
+            self._terminos(marca)
+        credenciales += self._portal(marca, socios[0], opciones["url"])
         nuevos = 0 if opciones["sin_eventos"] else self._eventos(marca, socios)
 
         comisiones = Comision.objects.filter(evento__marca=marca)
@@ -217,12 +235,45 @@ class Command(ComandoOperador):
             pk=id_demo("marca"),
             defaults={
                 "nombre": "Alpes Outdoor",
+                "slug": SLUG_MARCA,
                 "sitio_web": SITIO,
                 "modelo_atribucion": ModeloAtribucion.ULTIMO_CLIC,
                 "ventana_atribucion_dias": 30,
             },
         )
+        if not marca.slug:
+            marca.slug = SLUG_MARCA
+            marca.save(update_fields=["slug"])
         return marca
+
+    @staticmethod
+    def _terminos(marca: Marca) -> None:
+        """The programme's default terms, so its public application form is open."""
+        terminos, creados = TerminosPorDefecto.objects.get_or_create(
+            marca=marca,
+            defaults={
+                "tipo": TipoAsociacion.PROGRAMA_AFILIADOS,
+                "dias_retencion": 14,
+                "texto_contrato": CONTRATO_DEMO,
+            },
+        )
+        if creados:
+            for regla in (_VENTA_10, _LEAD_FIJO):
+                ReglaTerminos.objects.create(terminos=terminos, **regla)
+
+    def _portal(self, marca: Marca, afiliado: Socio, url: str) -> list[str]:
+        """A fresh portal password for the demo partner (printed, like its API key)."""
+        base = (url or settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+        usuario = afiliado.usuario
+        if usuario is None:
+            return []
+        clave = secrets.token_urlsafe(12)
+        usuario.set_password(clave)
+        usuario.save(update_fields=["password"])
+        return [
+            f"partner portal: {base}/portal/  (user {usuario.get_username()} / {clave})",
+            f"application form: {base}/portal/programas/{marca.slug}/solicitar/",
+        ]
 
     def _socio(self, marca: Marca, datos: SocioDemo) -> Socio:
         socio, _ = Socio.objects.get_or_create(
