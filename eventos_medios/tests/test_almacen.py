@@ -95,7 +95,6 @@ def test_el_insert_del_click_guarda_una_fila_completa():
         marca_id=marca.pk,
         publicacion_id=pub.pk,
         socio_id=None,
-        visitante_id="",
         ip_hash="a" * 64,
         user_agent="Mozilla/5.0",
         estado=EstadoAtribucion.PENDIENTE,
@@ -103,4 +102,5 @@ def test_el_insert_del_click_guarda_una_fila_completa():
     )
     evento = Evento.objects.get(pk=evento_id)
     assert evento.tipo == TipoEvento.CLICK and evento.metadata == {}
+    assert (evento.visitante_id, evento.origen_visitante, evento.motivo_atribucion) == ("", "", "")
     assert evento.valor is None and evento.click_id is None and evento.atribuido_en is None

@@ -281,12 +281,15 @@ def test_un_click_limitado_no_consume_la_ventana_de_duplicados():
     assert contado.estado_atribucion == EstadoAtribucion.PENDIENTE
 
 
-def test_visitante_id_desde_apc_vid():
+def test_apc_vid_es_solo_una_pista_en_metadata():
+    """PRODUCT.md §8: the link's apc_vid is kept in the click's metadata, never as its
+    visitante_id (only the brand binds a click to a visitor)."""
     pub = PublicacionFactory()
     bueno = Evento.objects.get(id=_click_id(_clic(pub, query="?apc_vid=vis-123")))
     malo = Evento.objects.get(id=_click_id(_clic(pub, query="?apc_vid=<script>")))
-    assert bueno.visitante_id == "vis-123"
-    assert malo.visitante_id == ""
+    assert (bueno.visitante_id, bueno.origen_visitante) == ("", "")
+    assert bueno.metadata == {"apc_vid": "vis-123"}
+    assert (malo.visitante_id, malo.metadata) == ("", {})
 
 
 def test_user_agent_se_trunca_a_512():
@@ -295,10 +298,17 @@ def test_user_agent_se_trunca_a_512():
     assert len(Evento.objects.get(id=_click_id(resp)).user_agent) == 512
 
 
-def test_publicacion_legada_sin_marca_ni_socio_registra_el_click():
+def test_publicacion_legada_sin_marca_no_redirige():
+    """A publicacion without a marca has no domains to redirect to (PRODUCT.md §8): 404."""
     pub = PublicacionFactory(marca=None, medio=MedioMarketingFactory(socio=None))
+    assert _clic(pub).status_code == 404
+    assert not Evento.objects.filter(publicacion=pub).exists()
+
+
+def test_publicacion_legada_sin_socio_registra_el_click():
+    pub = PublicacionFactory(medio=MedioMarketingFactory(socio=None))
     evento = Evento.objects.get(id=_click_id(_clic(pub)))
-    assert evento.marca_id is None and evento.socio_id is None
+    assert evento.marca_id == pub.marca_id and evento.socio_id is None
 
 
 def test_la_senal_se_envia_tras_commit_solo_para_clicks_contados(

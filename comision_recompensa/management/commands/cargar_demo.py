@@ -58,6 +58,8 @@ from eventos_medios.services.tokens import token_emitir
 ESPACIO_DEMO = uuid.UUID("6f1d2a2e-6a0b-4d8e-9a51-a1e5d3f0c0de")
 MONEDA = "EUR"
 SITIO = "https://alpes-outdoor.example.com"
+# Where the demo's tracking links may redirect (PRODUCT.md §8): the shop and its subdomains.
+DOMINIOS = ["alpes-outdoor.example.com"]
 VISITANTES = 150
 SEMILLA = 20250907
 USUARIO_ADMIN = "admin"
@@ -218,10 +220,14 @@ class Command(ComandoOperador):
             defaults={
                 "nombre": "Alpes Outdoor",
                 "sitio_web": SITIO,
+                "dominios": DOMINIOS,
                 "modelo_atribucion": ModeloAtribucion.ULTIMO_CLIC,
                 "ventana_atribucion_dias": 30,
             },
         )
+        if not marca.dominios:  # a demo loaded before brands declared their domains
+            marca.dominios = DOMINIOS
+            marca.save(update_fields=["dominios", "actualizado_en"])
         return marca
 
     def _socio(self, marca: Marca, datos: SocioDemo) -> Socio:
