@@ -649,6 +649,20 @@ def test_hallazgo_04_socio_inactivo_su_clave_solo_lee(programa):
     assert programa.pub.titulo != "x"
 
 
+def test_hallazgo_04_reactivado_vuelve_a_escribir(programa):
+    """The token cache forgets the partner when it is saved: no stale read-only (or
+    read-write) scope survives an activation change."""
+    c = programa.cliente_socio
+    ruta = f"{API}/publicaciones/{programa.pub.pk}/"
+    assert c.patch(ruta, {"titulo": "antes"}, format="json").status_code == 200
+    _desactivar_socio(programa.socio)
+    assert c.patch(ruta, {"titulo": "durante"}, format="json").status_code == 403
+    catalogo.socio_actualizar(socio=programa.socio, datos={"activo": True})
+    assert c.patch(ruta, {"titulo": "despues"}, format="json").status_code == 200
+    programa.pub.refresh_from_db()
+    assert programa.pub.titulo == "despues"
+
+
 def test_hallazgo_04_marca_inactiva_guarda_todo_y_no_acredita(
     programa, cliente_staff, django_capture_on_commit_callbacks
 ):

@@ -125,3 +125,24 @@ def test_los_ids_son_fijos():
     _cargar("--sin-eventos")
     assert Marca.objects.filter(pk=id_demo("marca")).exists()
     assert Socio.objects.filter(pk=id_demo("socio-afiliado")).exists()
+
+
+def test_los_enlaces_de_la_demo_redirigen_a_sus_dominios():
+    """The demo marca declares `dominios` that cover its publicaciones' url_destino, so every
+    demo tracking link redirects (PRODUCT.md §8, destinations)."""
+    from django.test import Client
+
+    from eventos_medios import destinos
+    from eventos_medios.models import Marca, Publicacion
+
+    _cargar("--sin-eventos")
+    marca = Marca.objects.get(pk=id_demo("marca"))
+    assert marca.dominios == ["alpes-outdoor.example.com"]
+    pubs = list(Publicacion.objects.filter(marca=marca))
+    assert pubs
+    for pub in pubs:
+        assert destinos.url_destino_permitida(pub.url_destino, marca.dominios_efectivos)
+        resp = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0").get(
+            f"/t/{pub.codigo}"
+        )
+        assert resp.status_code == 302

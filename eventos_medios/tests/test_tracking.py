@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from alpespartners.api.ratelimit import cache_reiniciar_cortacircuitos, redis_crudo
-from eventos_medios.models import EstadoAtribucion, Evento, MotivoDescarte, TipoEvento
+from eventos_medios.models import EstadoAtribucion, Evento, MotivoDescarte, Publicacion, TipoEvento
 from eventos_medios.services import duplicados
 from eventos_medios.services.tracking import (
     es_bot,
@@ -363,3 +363,47 @@ def test_actualizar_url_destino_por_el_servicio_aplica_al_instante(
             publicacion=pub, datos={"url_destino": "https://despues.example.com/"}
         )
     assert _clic(pub)["Location"].startswith("https://despues.example.com/")
+
+
+def test_el_destino_cacheado_lleva_la_bandera_de_actividad():
+    from eventos_medios.services.tracking import DestinoPublicacion, _codificar, _decodificar
+
+    destino = DestinoPublicacion(
+        publicacion_id=uuid.uuid4(),
+        marca_id=uuid.uuid4(),
+        socio_id=None,
+        url_destino="https://tienda.example.com/a|b?c=d",
+        activo=False,
+    )
+    assert _decodificar(_codificar(destino)) == destino
+
+
+def test_invalidar_muchos_destinos_a_la_vez():
+    from eventos_medios.services.tracking import destinos_cache_invalidar, publicacion_destino
+
+    pubs = PublicacionFactory.create_batch(3, url_destino="https://a.example.com/")
+    for pub in pubs:
+        assert publicacion_destino(codigo=pub.codigo).url_destino == "https://a.example.com/"
+    Publicacion.objects.filter(pk__in=[p.pk for p in pubs]).update(
+        url_destino="https://b.example.com/"
+    )
+    destinos_cache_invalidar(codigos=[p.codigo for p in pubs] + [f"X{i}" for i in range(600)])
+    for pub in pubs:
+        assert publicacion_destino(codigo=pub.codigo).url_destino == "https://b.example.com/"
+
+
+def test_marca_inactiva_redirige_y_descarta():
+    pub = PublicacionFactory(marca__activo=False)
+    resp = _clic(pub)
+    assert resp.status_code == 302
+    evento = Evento.objects.get(id=_click_id(resp))
+    assert (evento.estado_atribucion, evento.motivo_descarte) == (
+        EstadoAtribucion.DESCARTADO,
+        MotivoDescarte.INACTIVO,
+    )
+
+
+def test_un_bot_en_un_enlace_inactivo_sigue_siendo_bot():
+    pub = PublicacionFactory(medio__socio__activo=False)
+    evento = Evento.objects.get(id=_click_id(_clic(pub, ua="Googlebot/2.1")))
+    assert evento.motivo_descarte == MotivoDescarte.BOT
