@@ -435,7 +435,14 @@ class EventoAdmin(FiltradoPorAlcance, admin.ModelAdmin):  # type: ignore[type-ar
         "valor",
         "moneda",
     )
-    list_filter = ("tipo", "estado_atribucion", "marca", ("ocurrido_en", admin.DateFieldListFilter))
+    list_filter = (
+        "tipo",
+        "estado_atribucion",
+        "motivo_descarte",
+        "origen_visitante",
+        "marca",
+        ("ocurrido_en", admin.DateFieldListFilter),
+    )
     # Exact matches only (see get_search_results): LIKE '%…%' over millions is not an option.
     search_fields = ("=visitante_id", "=referencia_externa", "=id")
     search_help_text = "Exact visitante_id, referencia_externa or event id."
