@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
@@ -430,10 +430,10 @@ def _cargar_leads_pagados(ctx: ContextoAtribucion, leads: Sequence[EventoAtribui
 Candidato = tuple[uuid.UUID, str, ma.Touchpoint]
 
 
-def candidatos_directos(evento: EventoAtribuible, ctx: ContextoAtribucion) -> list[Candidato]:
+def candidatos_directos(evento: EventoAtribuible, ctx: ContextoAtribucion) -> Iterator[Candidato]:
     """The partners steps 1 and 2 name (PRODUCT.md §3), in precedence order, active or not:
-    (partner, method, the touchpoint that names it)."""
-    candidatos: list[Candidato] = []
+    (partner, method, the touchpoint that names it). Lazy: `socio_directo` stops at the first
+    active one, as the precedence does."""
     if evento.publicacion_id or evento.codigo_referido:
         # Evento.socio is denormalised from the publicacion or code at ingestion, and filled
         # by attribution for click_id / visitante_id credits: on its own it names no one.
@@ -451,7 +451,7 @@ def candidatos_directos(evento: EventoAtribuible, ctx: ContextoAtribucion) -> li
                 tipo=evento.tipo,
                 publicacion_id=evento.publicacion_id,
             )
-            candidatos.append((socio_id, metodo, tp))
+            yield socio_id, metodo, tp
     if evento.click_id:
         click = ctx.clicks.get(evento.click_id)
         # A click discarded as a bot earns nothing; a duplicate click still shows where the
@@ -468,8 +468,7 @@ def candidatos_directos(evento: EventoAtribuible, ctx: ContextoAtribucion) -> li
                     tipo=click.tipo,
                     publicacion_id=click.publicacion_id,
                 )
-                candidatos.append((socio_id, Metodo.CLICK_ID, tp))
-    return candidatos
+                yield socio_id, Metodo.CLICK_ID, tp
 
 
 def socio_directo(

@@ -13,6 +13,12 @@ canonical accepted fields) → the stored event (200); same id with another body
 whose reference is taken by another id → 409 naming the stored event (`evento_id`). Concurrent
 identical requests are settled by the constraints, never by a read-then-write race.
 
+Trust rules (PRODUCT.md §8), at no extra query: a `codigo_referido` must be that of a partner
+in the event's marca's programme (`eventos_medios.programa`, the query that resolves the codes
+anyway; one message whether the code is unknown or foreign); every visitante_id ingested is the
+brand's word (`origen_visitante = marca`), and an event carrying a click_id as well binds that
+click to its visitor (`almacen.eventos_insertar`).
+
 After commit, `eventos_registrados` is sent with the ids of the rows newly inserted.
 
 Public API (keyword-only):
