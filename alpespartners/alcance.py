@@ -27,11 +27,15 @@ from django.db.models import Q
 
 @dataclass(frozen=True)
 class Alcance:
-    """The scope of one user. Computed once per request (cached on the user object)."""
+    """The scope of one user. Computed once per request (cached on the user object).
+
+    `socio_activo` is False for a deactivated partner (PRODUCT.md §8): its key reads its own
+    data and nothing else (`solo_lectura`)."""
 
     es_staff: bool
     marca_ids: frozenset[uuid.UUID]
     socio_id: uuid.UUID | None
+    socio_activo: bool = True
 
     @property
     def es_marca(self) -> bool:
@@ -40,6 +44,12 @@ class Alcance:
     @property
     def es_socio(self) -> bool:
         return self.socio_id is not None
+
+    @property
+    def solo_lectura(self) -> bool:
+        """A deactivated partner (and nothing more: not staff, not a brand's user) may only
+        read its own data."""
+        return self.es_socio and not self.socio_activo and not self.es_staff and not self.es_marca
 
 
 SIN_ALCANCE = Alcance(es_staff=False, marca_ids=frozenset(), socio_id=None)
@@ -56,10 +66,12 @@ def alcance_de(user: Any) -> Alcance:
         return cacheado
     from eventos_medios.models import Marca, Socio
 
+    socio = Socio.objects.filter(usuario=user).values_list("id", "activo").first()
     alcance = Alcance(
         es_staff=bool(user.is_staff),
         marca_ids=frozenset(Marca.objects.filter(usuarios=user).values_list("id", flat=True)),
-        socio_id=Socio.objects.filter(usuario=user).values_list("id", flat=True).first(),
+        socio_id=socio[0] if socio else None,
+        socio_activo=bool(socio[1]) if socio else True,
     )
     user._alcance_cache = alcance
     return alcance

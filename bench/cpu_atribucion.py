@@ -142,6 +142,8 @@ def _cargar(*, programa: Any, n: int, estado: str, desde: dt.datetime, paso: dt.
                             "",
                             "",
                             ahora,
+                            "marca",  # origen_visitante: the brand vouches for the visitor
+                            "",
                         )
                     )
                 copia.write_row(
@@ -166,6 +168,8 @@ def _cargar(*, programa: Any, n: int, estado: str, desde: dt.datetime, paso: dt.
                         "",
                         "",
                         None,
+                        "marca",
+                        "",
                     )
                 )
         cur.execute("ANALYZE eventos_medios_evento")

@@ -201,6 +201,8 @@ def copiar_eventos(*, marca_id: str, n: int) -> float:
                         "",
                         "",
                         None,
+                        "marca",  # origen_visitante: sent by the brand
+                        "",
                     )
                 )
     return n / (time.perf_counter() - t0)
@@ -255,7 +257,7 @@ def generar_conversiones(
                        (%(pubs)s::uuid[])[1 + (i + k) %% %(npubs)s],
                        (%(socios)s::uuid[])[1 + (i + k) %% %(npubs)s],
                        NULL, %(prefijo)s || i, '', NULL, '', '', '{{}}'::jsonb, md5(i::text),
-                       'bench', 'atribuido', '', '', now()
+                       'bench', 'atribuido', '', '', now(), 'marca', ''
                 FROM generate_series(%(i0)s::int, %(i1)s::int) AS i,
                      generate_series(1, 3) AS k
                 """,
@@ -268,7 +270,7 @@ def generar_conversiones(
                 INSERT INTO {TABLA_EVENTOS} ({", ".join(COLUMNAS_EVENTO)})
                 SELECT gen_random_uuid(), 'conversion', %(desde)s + i * %(paso)s, now(),
                        %(marca)s, NULL, NULL, NULL, %(prefijo)s || i, '', 49.90, 'USD', '',
-                       '{{}}'::jsonb, '', 'bench', %(estado)s, '', '', NULL
+                       '{{}}'::jsonb, '', 'bench', %(estado)s, '', '', NULL, 'marca', ''
                 FROM generate_series(%(i0)s::int, %(i1)s::int) AS i
                 """,
                 parametros,
@@ -289,7 +291,7 @@ def generar_informe(*, programa: Programa, n: int) -> None:
                    %(pub)s, %(socio)s, NULL, 'v' || (i %% 50000), '', NULL, '', '',
                    '{{}}'::jsonb, md5((i %% 90000)::text), 'bench',
                    CASE WHEN i %% 97 = 0 THEN 'descartado' ELSE 'atribuido' END,
-                   CASE WHEN i %% 97 = 0 THEN 'duplicado' ELSE '' END, '', now()
+                   CASE WHEN i %% 97 = 0 THEN 'duplicado' ELSE '' END, '', now(), 'marca', ''
             FROM generate_series(1, %(n)s::int) AS i
             """,
             {

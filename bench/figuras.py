@@ -283,7 +283,7 @@ def _b4_retraso(ctx: Contexto, f: Figura, prog: datos.Programa) -> None:
                 INSERT INTO {datos.TABLA_EVENTOS} ({", ".join(datos.COLUMNAS_EVENTO)})
                 SELECT gen_random_uuid(), 'conversion', clock_timestamp(), clock_timestamp(),
                        %(m)s, NULL, NULL, NULL, 'b4b-' || i, '', 49.90, 'USD', '',
-                       '{{}}'::jsonb, '', 'bench', 'pendiente', '', '', NULL
+                       '{{}}'::jsonb, '', 'bench', 'pendiente', '', '', NULL, 'marca', ''
                 FROM generate_series(%(i0)s::int, %(i1)s::int) AS i
                 RETURNING id
                 """,

@@ -91,7 +91,7 @@ def _cargar(n: int) -> dict[str, object]:
     columnas = (
         "id, tipo, ocurrido_en, recibido_en, marca_id, publicacion_id, socio_id, visitante_id, "
         "codigo_referido, moneda, referencia_externa, metadata, ip_hash, user_agent, "
-        "estado_atribucion, motivo_descarte, huella"
+        "estado_atribucion, motivo_descarte, huella, origen_visitante, motivo_atribucion"
     )
     t0 = time.perf_counter()
     with connection.cursor() as cur, cur.connection.cursor() as crudo:
@@ -122,6 +122,8 @@ def _cargar(n: int) -> dict[str, object]:
                         "tiempo",
                         "descartado" if descartado else "atribuido",
                         "duplicado" if descartado else "",
+                        "",
+                        "marca" if i % 13 else "",
                         "",
                     )
                 )

@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from alpespartners import alcance as acceso
 from alpespartners.admin_comun import FiltradoPorAlcance
+from eventos_medios import destinos
 from eventos_medios.enlaces import enlace_tracking
 from eventos_medios.models import Evento, Marca, MedioMarketing, Publicacion, Socio, TokenApi
 from eventos_medios.services import catalogo as servicios
@@ -91,10 +92,11 @@ class _ConPeticionMixin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # Writes go through the services; the forms validate the same rules (model
-        # validation includes the CheckConstraints) before we get here.
-        self.guardar(obj, form, change)
+        # validation includes the CheckConstraints and `Publicacion.clean`'s destination
+        # rule) before we get here. `por`: who made the change (activation signals).
+        self.guardar(obj, form, change, por=request.user)
 
-    def guardar(self, obj: Any, form: Any, change: bool) -> None:  # pragma: no cover
+    def guardar(self, obj: Any, form: Any, change: bool, *, por: Any) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def _mostrar_credenciales(
@@ -144,10 +146,10 @@ class SocioAdmin(FiltradoPorAlcance, _ConPeticionMixin):
             credenciales = servicios.socio_credenciales_rotar(socio=socio, por=request.user)
             self._mostrar_credenciales(request, socio, credenciales)
 
-    def guardar(self, obj: Socio, form: Any, change: bool) -> None:
+    def guardar(self, obj: Socio, form: Any, change: bool, *, por: Any) -> None:
         datos = _datos(form, servicios.CAMPOS_SOCIO_EDITABLES)
         if change:
-            servicios.socio_actualizar(socio=obj, datos=datos)
+            servicios.socio_actualizar(socio=obj, datos=datos, por=por)
         else:
             _tras_crear(obj, servicios.socio_crear(id=obj.id, **datos))
 
@@ -155,8 +157,45 @@ class SocioAdmin(FiltradoPorAlcance, _ConPeticionMixin):
 # --- Marca ----------------------------------------------------------------------------------
 
 
+class MarcaAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """`dominios` as one host name per line (stored as a list, normalised)."""
+
+    dominios = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One host name per line (e.g. shop.example.com); a subdomain of a listed "
+        "name counts. Empty: the host of sitio_web. Tracking links never redirect elsewhere.",
+    )
+
+    class Meta:
+        model = Marca
+        fields = (
+            "nombre",
+            "sitio_web",
+            "dominios",
+            "activo",
+            "modelo_atribucion",
+            "ventana_atribucion_dias",
+            "usuarios",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["dominios"] = "\n".join(self.instance.dominios or [])
+
+    def clean_dominios(self) -> list[str]:
+        texto = self.cleaned_data.get("dominios") or ""
+        nombres = [n.strip() for n in texto.replace(",", "\n").splitlines() if n.strip()]
+        try:
+            return destinos.dominios_normalizar(nombres)
+        except destinos.DestinoInvalido as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 @admin.register(Marca)
 class MarcaAdmin(FiltradoPorAlcance, _ConPeticionMixin):
+    form = MarcaAdminForm
     filtro_alcance = staticmethod(acceso.q_marcas)
     distinto = True
     list_display = (
@@ -178,6 +217,7 @@ class MarcaAdmin(FiltradoPorAlcance, _ConPeticionMixin):
         "nombre",
         "slug",
         "sitio_web",
+        "dominios",
         "activo",
         "modelo_atribucion",
         "ventana_atribucion_dias",
@@ -194,11 +234,11 @@ class MarcaAdmin(FiltradoPorAlcance, _ConPeticionMixin):
             credenciales = servicios.marca_credenciales_rotar(marca=marca, por=request.user)
             self._mostrar_credenciales(request, marca, credenciales)
 
-    def guardar(self, obj: Marca, form: Any, change: bool) -> None:
+    def guardar(self, obj: Marca, form: Any, change: bool, *, por: Any) -> None:
         datos = _datos(form, servicios.CAMPOS_MARCA_EDITABLES)
         usuarios = form.cleaned_data.get("usuarios")
         if change:
-            servicios.marca_actualizar(marca=obj, datos=datos, usuarios=usuarios)
+            servicios.marca_actualizar(marca=obj, datos=datos, usuarios=usuarios, por=por)
         else:
             _tras_crear(obj, servicios.marca_crear(id=obj.id, usuarios=usuarios, **datos))
 
@@ -259,7 +299,7 @@ class MedioMarketingAdmin(FiltradoPorAlcance, _ConPeticionMixin):
         # medio without one may be given one.
         return (*base, "socio") if obj is not None and obj.socio_id else base
 
-    def guardar(self, obj: MedioMarketing, form: Any, change: bool) -> None:
+    def guardar(self, obj: MedioMarketing, form: Any, change: bool, *, por: Any) -> None:
         datos = _datos(form, servicios.CAMPOS_MEDIO_EDITABLES | {"socio"})
         if change:
             servicios.medio_actualizar(medio=obj, datos=datos)
@@ -340,7 +380,7 @@ class PublicacionAdmin(FiltradoPorAlcance, _ConPeticionMixin):
         # Clicks already recorded point at this medio and marca: they are fixed once created.
         return (*base, "medio", "marca") if obj is not None else base
 
-    def guardar(self, obj: Publicacion, form: Any, change: bool) -> None:
+    def guardar(self, obj: Publicacion, form: Any, change: bool, *, por: Any) -> None:
         datos = _datos(form, servicios.CAMPOS_PUBLICACION_EDITABLES)
         if change:
             servicios.publicacion_actualizar(publicacion=obj, datos=datos)
@@ -405,7 +445,14 @@ class EventoAdmin(FiltradoPorAlcance, admin.ModelAdmin):  # type: ignore[type-ar
         "valor",
         "moneda",
     )
-    list_filter = ("tipo", "estado_atribucion", "marca", ("ocurrido_en", admin.DateFieldListFilter))
+    list_filter = (
+        "tipo",
+        "estado_atribucion",
+        "motivo_descarte",
+        "origen_visitante",
+        "marca",
+        ("ocurrido_en", admin.DateFieldListFilter),
+    )
     # Exact matches only (see get_search_results): LIKE '%…%' over millions is not an option.
     search_fields = ("=visitante_id", "=referencia_externa", "=id")
     search_help_text = "Exact visitante_id, referencia_externa or event id."

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 
 from alpespartners.sql import arreglo_pg
@@ -32,6 +32,7 @@ from eventos_medios.models import (
     TIPOS_TOUCHPOINT,
     EstadoAtribucion,
     Evento,
+    OrigenVisitante,
     TipoEvento,
 )
 
@@ -100,7 +101,9 @@ def _uuid_db(valor: uuid.UUID | None, nativo: bool) -> uuid.UUID | str | None:
 
 
 # --- The tracking link's click -----------------------------------------------------------------
-# What the click INSERT writes: a parameter, or a constant inlined in the SQL.
+# What the click INSERT writes: a parameter, or a constant inlined in the SQL. A link click
+# has no visitante_id: `apc_vid` is only a hint kept in `metadata` (PRODUCT.md §8), and the
+# brand binds the click to a visitor later (`eventos_insertar`).
 _VALORES_CLICK: dict[str, str] = {
     "id": "%s",
     "tipo": f"'{TipoEvento.CLICK.value}'",
@@ -109,26 +112,35 @@ _VALORES_CLICK: dict[str, str] = {
     "marca_id": "%s",
     "publicacion_id": "%s",
     "socio_id": "%s",
-    "visitante_id": "%s",
+    "visitante_id": "''",
     "codigo_referido": "''",
     "moneda": "''",
     "referencia_externa": "''",
-    "metadata": "%s",  # `{}`, or the link's sub1…sub5 (JSON text)
+    "metadata": "%s",  # JSON text: `{}`, the apc_vid hint, the link's sub1…sub5
     "ip_hash": "%s",
     "user_agent": "%s",
     "estado_atribucion": "%s",
     "motivo_descarte": "%s",
     "huella": "''",
+    "origen_visitante": "''",
+    "motivo_atribucion": "''",
 }
 CLICK_SIN_VALOR = frozenset({"click_id", "valor", "atribuido_en"})
 """Columns a tracking click leaves NULL."""
 _COLUMNAS_CLICK = tuple(c for c in COLUMNAS if c in _VALORES_CLICK)
 _PARAMETROS_CLICK = itemgetter(*(c for c in _COLUMNAS_CLICK if _VALORES_CLICK[c] == "%s"))
-_SQL_CLICK = (
-    f"INSERT INTO {TABLA} ({', '.join(_COLUMNAS_CLICK)}) "
-    f"VALUES ({', '.join(_VALORES_CLICK[c] for c in _COLUMNAS_CLICK)}) "
-    "ON CONFLICT DO NOTHING"  # idempotent by id, so a retry on a fresh connection is safe
-)
+
+
+def _sql_click(jsonb: bool) -> str:
+    valores = {**_VALORES_CLICK, "metadata": "%s::jsonb"} if jsonb else _VALORES_CLICK
+    return (
+        f"INSERT INTO {TABLA} ({', '.join(_COLUMNAS_CLICK)}) "
+        f"VALUES ({', '.join(valores[c] for c in _COLUMNAS_CLICK)}) "
+        "ON CONFLICT DO NOTHING"  # idempotent by id, so a retry on a fresh connection is safe
+    )
+
+
+_SQL_CLICK = {True: _sql_click(True), False: _sql_click(False)}
 
 
 def evento_click_insertar(
@@ -138,7 +150,6 @@ def evento_click_insertar(
     marca_id: uuid.UUID | None,
     publicacion_id: uuid.UUID,
     socio_id: uuid.UUID | None,
-    visitante_id: str,
     ip_hash: str,
     user_agent: str,
     estado: str,
@@ -147,7 +158,8 @@ def evento_click_insertar(
 ) -> None:
     """Store one tracking click with a single committed INSERT (autocommit, no model instance,
     no `SELECT 1` health check first: the INSERT is the check, retried once if dead).
-    `metadata_json`: the click's metadata as JSON text (the link's `sub1`…`sub5`)."""
+    `metadata_json`: the click's metadata as JSON text (the `apc_vid` hint and the link's
+    `sub1`…`sub5`, or `{}`)."""
     nativo = connection.features.has_native_uuid_field
     cuando = connection.ops.adapt_datetimefield_value(momento)
     valores = {
@@ -157,17 +169,17 @@ def evento_click_insertar(
         "marca_id": _uuid_db(marca_id, nativo),
         "publicacion_id": _uuid_db(publicacion_id, nativo),
         "socio_id": _uuid_db(socio_id, nativo),
-        "visitante_id": visitante_id,
         "ip_hash": ip_hash,
         "user_agent": user_agent,
         "estado_atribucion": estado,
         "motivo_descarte": motivo_descarte,
         "metadata": metadata_json,
     }
+    sentencia = _SQL_CLICK[connection.vendor == "postgresql"]
 
     def insertar() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(_SQL_CLICK, _PARAMETROS_CLICK(valores))
+            cursor.execute(sentencia, _PARAMETROS_CLICK(valores))
 
     sentencia_optimista(insertar)
 
@@ -206,6 +218,9 @@ def fila_ingesta(item: Mapping[str, Any], recibido_en: Any, nativo_uuid: bool) -
         "estado_atribucion": EstadoAtribucion.PENDIENTE.value,
         "motivo_descarte": "",
         "huella": item["huella"],
+        # Ingestion is a brand's back-end (a marca token) or staff: it vouches for the visitor.
+        "origen_visitante": OrigenVisitante.MARCA.value if item["visitante_id"] else "",
+        "motivo_atribucion": "",
     }
 
 
@@ -215,12 +230,20 @@ def eventos_insertar(
     """Write ingested events (see `fila_ingesta`), skipping any row that hits a unique key;
     return the ids actually inserted.
 
+    An inserted event that carries both a `click_id` and a `visitante_id` binds that click to
+    the visitor (PRODUCT.md §8): the click row takes the visitante_id with origen `marca`,
+    unless a brand event bound it already (the first binding wins; within a batch, the
+    earliest event). Attribution then finds bound clicks with the same index-only look-up as
+    any other touchpoint, and the binding costs nothing to events that do not bind.
+
     PostgreSQL, several rows: COPY into a session temp table, then one
     `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id` (COPY is C-fast; a 19,000-parameter
-    VALUES list spends its time in client-side query parsing). Otherwise: multi-row
+    VALUES list spends its time in client-side query parsing), then one set-based UPDATE of
+    the bound clicks. PostgreSQL, one row: a single statement, the binding being a
+    data-modifying CTE of the INSERT (still one autocommit round trip). Otherwise: multi-row
     `INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING id`, split only by the database's
-    bound-parameter limit (SQLite). Must run inside a transaction when more than one
-    statement is issued (the batch service does).
+    bound-parameter limit (SQLite), and the binding UPDATE in the same transaction. Must run
+    inside a transaction when more than one statement is issued (the batch service does).
     """
     nativo_uuid = connection.features.has_native_uuid_field
     recibido_db = connection.ops.adapt_datetimefield_value(recibido_en)
@@ -229,9 +252,74 @@ def eventos_insertar(
         _FILA_INGESTA(fila_ingesta(it, recibido_db, nativo_uuid))
         for it in sorted(items, key=lambda it: it["id"])
     ]
-    if connection.vendor == "postgresql" and len(filas) > 1:
-        return _insertar_copiando(filas)
-    return _insertar_valores(filas)
+    enlazan = any(it["click_id"] and it["visitante_id"] and it["marca_id"] for it in items)
+    if connection.vendor == "postgresql":
+        if len(filas) == 1:
+            return _insertar_valores(filas, enlazar=enlazan)
+        insertados = _insertar_copiando(filas)
+        if enlazan:
+            clicks_enlazar(_enlaces(items, insertados))
+        return insertados
+    if not enlazan:
+        return _insertar_valores(filas)
+    with transaction.atomic():
+        insertados = _insertar_valores(filas)
+        clicks_enlazar(_enlaces(items, insertados))
+    return insertados
+
+
+def _enlaces(
+    items: Sequence[Mapping[str, Any]], insertados: set[uuid.UUID]
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    """(click_id, visitante_id, marca_id) of the inserted items that bind a click, the earliest
+    (ocurrido_en, id) binding of each click only, in click id order (a stable lock order)."""
+    primeros: dict[uuid.UUID, tuple[uuid.UUID, str, uuid.UUID]] = {}
+    candidatos = [
+        it
+        for it in items
+        if it["id"] in insertados and it["click_id"] and it["visitante_id"] and it["marca_id"]
+    ]
+    for it in sorted(candidatos, key=lambda it: (it["ocurrido_en"], it["id"])):
+        primeros.setdefault(it["click_id"], (it["click_id"], it["visitante_id"], it["marca_id"]))
+    return [primeros[c] for c in sorted(primeros)]
+
+
+_SQL_ENLACE_CTE = (
+    "WITH nuevos AS ({insert} RETURNING id, click_id, visitante_id, marca_id), "
+    f"enlace AS (UPDATE {TABLA} AS c SET visitante_id = n.visitante_id, "
+    f"origen_visitante = '{OrigenVisitante.MARCA.value}' FROM nuevos AS n "
+    "WHERE c.id = n.click_id AND n.visitante_id <> '' AND c.tipo = 'click' "
+    f"AND c.marca_id = n.marca_id AND c.origen_visitante <> '{OrigenVisitante.MARCA.value}') "
+    "SELECT id FROM nuevos"
+)
+
+
+def clicks_enlazar(enlaces: Sequence[tuple[uuid.UUID, str, uuid.UUID]]) -> None:
+    """Bind clicks to visitors, set-based: each (click_id, visitante_id, marca_id) sets the
+    click's visitante_id with origen `marca`, unless the click is not of that marca or a brand
+    already bound it (the first binding wins). Run it in the transaction of the events that
+    carry the bindings."""
+    if not enlaces:
+        return
+    marca = OrigenVisitante.MARCA.value
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {TABLA} AS c SET visitante_id = x.visitante, origen_visitante = '{marca}' "
+                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS x(click, visitante, marca) "
+                "WHERE c.id = x.click AND c.tipo = 'click' AND c.marca_id = x.marca "
+                f"AND c.origen_visitante <> '{marca}'",
+                [
+                    arreglo_pg(e[0] for e in enlaces),
+                    arreglo_pg(e[1] for e in enlaces),
+                    arreglo_pg(e[2] for e in enlaces),
+                ],
+            )
+        return
+    for click_id, visitante_id, marca_id in enlaces:
+        Evento.objects.filter(id=click_id, tipo=TipoEvento.CLICK, marca_id=marca_id).exclude(
+            origen_visitante=marca
+        ).update(visitante_id=visitante_id, origen_visitante=marca)
 
 
 def _insertar_copiando(filas: list[tuple[Any, ...]]) -> set[uuid.UUID]:
@@ -254,7 +342,9 @@ def _insertar_copiando(filas: list[tuple[Any, ...]]) -> set[uuid.UUID]:
     return insertados
 
 
-def _insertar_valores(filas: list[tuple[Any, ...]]) -> set[uuid.UUID]:
+def _insertar_valores(filas: list[tuple[Any, ...]], *, enlazar: bool = False) -> set[uuid.UUID]:
+    """Multi-row INSERT … VALUES; `enlazar` (PostgreSQL, one row) binds its click in the same
+    statement (`_SQL_ENLACE_CTE`)."""
     es_pg = connection.vendor == "postgresql"
     marcador = (
         "("
@@ -267,12 +357,17 @@ def _insertar_valores(filas: list[tuple[Any, ...]]) -> set[uuid.UUID]:
     with connection.cursor() as cursor:
         for inicio in range(0, len(filas), por_sentencia):
             trozo = filas[inicio : inicio + por_sentencia]
-            cursor.execute(
+            insert = (
                 f"INSERT INTO {TABLA} ({', '.join(COLUMNAS_INGESTA)}) VALUES "
                 + ", ".join([marcador] * len(trozo))
-                + " ON CONFLICT DO NOTHING RETURNING id",
-                [valor for fila in trozo for valor in fila],
+                + " ON CONFLICT DO NOTHING"
             )
+            sentencia = (
+                _SQL_ENLACE_CTE.format(insert=insert)
+                if enlazar and len(trozo) == 1
+                else insert + " RETURNING id"
+            )
+            cursor.execute(sentencia, [valor for fila in trozo for valor in fila])
             for (valor,) in cursor.fetchall():
                 insertados.add(valor if isinstance(valor, uuid.UUID) else uuid.UUID(str(valor)))
     return insertados
@@ -323,19 +418,33 @@ def eventos_pendientes_ids(*, recibidos_antes: dt.datetime, limite: int) -> list
     )
 
 
+FilaAtribucion = (
+    tuple[uuid.UUID, str, uuid.UUID | None] | tuple[uuid.UUID, str, uuid.UUID | None, str]
+)
+"""(evento_id, estado, socio_id[, motivo_atribucion]): what attribution decided for an event."""
+
+
+def _motivo(fila: FilaAtribucion) -> str:
+    return fila[3] if len(fila) > 3 else ""  # type: ignore[misc]
+
+
 def eventos_marcar_atribucion(
-    filas: Sequence[tuple[uuid.UUID, str, uuid.UUID | None]],
+    filas: Sequence[FilaAtribucion],
     *,
     ahora: dt.datetime,
     solo_pendientes: bool,
 ) -> None:
-    """Set (estado_atribucion, socio) of many events and stamp `atribuido_en`, set-based.
+    """Set (estado_atribucion, socio, motivo_atribucion) of many events and stamp
+    `atribuido_en`, set-based.
 
-    `filas` are (evento_id, estado, socio_id). Live attribution passes `solo_pendientes=True`
-    (the conditional UPDATE is what makes a second attribution a no-op) and keeps a stored
-    socio where the new one is None (a split never clears the socio of a direct credit);
-    re-attribution writes the socio as given (a split or nobody clears it).
-    PostgreSQL: one ``UPDATE … FROM unnest(…)``; elsewhere one UPDATE per (estado, socio).
+    `filas` are (evento_id, estado, socio_id) or (evento_id, estado, socio_id, motivo): the
+    motivo (why nobody was credited, when a rule decided it) is written as given, '' when
+    absent. Live attribution passes `solo_pendientes=True` (the conditional UPDATE is what
+    makes a second attribution a no-op) and keeps a stored socio where the new one is None (a
+    split never clears the socio of a direct credit); re-attribution writes the socio as
+    given (a split or nobody clears it).
+    PostgreSQL: one ``UPDATE … FROM unnest(…)``; elsewhere one UPDATE per (estado, socio,
+    motivo).
     """
     if not filas:
         return
@@ -345,14 +454,16 @@ def eventos_marcar_atribucion(
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {TABLA} AS e SET estado_atribucion = x.estado, "
-                f"atribuido_en = %s, socio_id = {socio} "
-                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS x(id, estado, socio) "
+                f"atribuido_en = %s, socio_id = {socio}, motivo_atribucion = x.motivo "
+                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::text[]) "
+                "AS x(id, estado, socio, motivo) "
                 f"WHERE e.id = x.id{condicion}",
                 [
                     ahora,
                     arreglo_pg(f[0] for f in filas),
                     arreglo_pg(f[1] for f in filas),
                     arreglo_pg(f[2] for f in filas),
+                    arreglo_pg(_motivo(f) for f in filas),
                 ],
             )
         return
@@ -360,18 +471,22 @@ def eventos_marcar_atribucion(
 
 
 def _marcar_por_grupos(
-    filas: Sequence[tuple[uuid.UUID, str, uuid.UUID | None]],
+    filas: Sequence[FilaAtribucion],
     *,
     ahora: dt.datetime,
     solo_pendientes: bool,
 ) -> None:
-    grupos: dict[tuple[str, uuid.UUID | None], list[uuid.UUID]] = defaultdict(list)
-    for evento_id, estado, socio_id in filas:
-        grupos[(estado, socio_id)].append(evento_id)
-    for (estado, socio_id), ids in grupos.items():
+    grupos: dict[tuple[str, uuid.UUID | None, str], list[uuid.UUID]] = defaultdict(list)
+    for fila in filas:
+        grupos[(fila[1], fila[2], _motivo(fila))].append(fila[0])
+    for (estado, socio_id, motivo), ids in grupos.items():
         for inicio in range(0, len(ids), 500):
             qs = Evento.objects.filter(id__in=ids[inicio : inicio + 500])
-            campos: dict[str, Any] = {"estado_atribucion": estado, "atribuido_en": ahora}
+            campos: dict[str, Any] = {
+                "estado_atribucion": estado,
+                "atribuido_en": ahora,
+                "motivo_atribucion": motivo,
+            }
             if solo_pendientes:
                 qs = qs.filter(estado_atribucion=EstadoAtribucion.PENDIENTE)
                 if socio_id is not None:
@@ -400,9 +515,13 @@ def touchpoints_leer(
     """The valid touchpoints (`click`/`interaccion`, not discarded, with a partner) of each
     (marca, visitante) inside its [desde, hasta] window, as `CAMPOS_TOUCHPOINT` tuples.
 
+    Only events whose visitante_id the brand vouches for (`origen_visitante = 'marca'`, PRODUCT.md
+    §8): what a brand's back-end sent with that visitor, and tracking-link clicks a brand
+    event bound to it. A visitante_id a tracking link supplied never makes a touchpoint.
+
     PostgreSQL: one query for the whole batch: each (marca, visitante) with its own time
-    bounds is joined to `evento_touchpoint_idx`, so the cost follows the batch, not the size of
-    the marca's history (a marca-wide filter turned a long re-attribution quadratic).
+    bounds is joined to `evento_touchpoint_marca_idx`, so the cost follows the batch, not the
+    size of the marca's history (a marca-wide filter turned a long re-attribution quadratic).
     """
     if not ventanas:
         return []
@@ -417,7 +536,7 @@ def touchpoints_leer(
             f"JOIN {TABLA} AS e ON e.marca_id = v.marca "
             "AND e.visitante_id = v.visitante AND e.ocurrido_en >= v.desde "
             "AND e.ocurrido_en <= v.hasta "
-            f"WHERE e.visitante_id <> '' AND e.tipo IN ({tipos}) "
+            f"WHERE e.origen_visitante = '{OrigenVisitante.MARCA.value}' AND e.tipo IN ({tipos}) "
             "AND e.socio_id IS NOT NULL AND e.estado_atribucion <> 'descartado'",
             [
                 arreglo_pg(m for m, _ in ventanas),
@@ -441,6 +560,7 @@ def _touchpoints_orm(
             marca_id__in={m for m, _ in ventanas},
             visitante_id__in={v for _, v in ventanas},
             tipo__in=TIPOS_TOUCHPOINT,
+            origen_visitante=OrigenVisitante.MARCA,
             ocurrido_en__gte=desde,
             ocurrido_en__lte=hasta,
             socio_id__isnull=False,

@@ -12,9 +12,12 @@ import uuid
 
 import pycountry
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from eventos_medios import destinos
 
 # ISO 4217 codes that are not money a partner can be paid in: testing and "no currency"
 # (XTS, XXX), precious metals (XAU, XAG, XPT, XPD), bond-market and IMF/ADB units and funds
@@ -78,6 +81,19 @@ def q_url_http(campo: str, *, permitir_vacio: bool = False) -> Q:
     if permitir_vacio:
         q |= Q(**{campo: ""})
     return q
+
+
+def validar_dominios(valor: object) -> None:
+    """Field validator of `Marca.dominios`: canonical host names only (the services and the
+    admin normalise what they are given with `destinos.dominios_normalizar` first)."""
+    try:
+        normalizados = destinos.dominios_normalizar(valor)
+    except destinos.DestinoInvalido as exc:
+        raise ValidationError(str(exc), code="invalid_domain") from None
+    if normalizados != valor:
+        raise ValidationError(
+            "Host names must be lowercase, IDNA-encoded and unique.", code="invalid_domain"
+        )
 
 
 class TipoSocio(models.TextChoices):
@@ -152,6 +168,30 @@ class MotivoDescarte(models.TextChoices):
     BOT = "bot"
     DUPLICADO = "duplicado"
     HEAD = "head"
+    # The publicacion's socio or marca is deactivated: the visitor is still redirected, the
+    # click earns nothing (PRODUCT.md §8, "Deactivation").
+    INACTIVO = "inactivo"
+
+
+class OrigenVisitante(models.TextChoices):
+    """Where an event's `visitante_id` came from (PRODUCT.md §8, "Visitors are bound by the
+    brand"). Only `marca` makes an event a touchpoint of that visitor."""
+
+    # Sent by the brand's back-end (a marca token, or staff) with the event, or bound to a
+    # tracking-link click by a brand event carrying both its click_id and the visitante_id.
+    MARCA = "marca"
+    # Supplied by the tracking link itself (`apc_vid`) before the rule: kept for the record,
+    # never used for attribution. New link clicks keep the hint in `metadata.apc_vid` instead.
+    ENLACE = "enlace"
+    NINGUNO = "", "ninguno"
+
+
+class MotivoAtribucion(models.TextChoices):
+    """Why attribution credited nobody, when a rule decided it (not a lack of touchpoints)."""
+
+    MARCA_INACTIVA = "marca_inactiva"
+    SOCIO_INACTIVO = "socio_inactivo"
+    NINGUNO = "", "ninguno"
 
 
 class Socio(models.Model):
@@ -203,6 +243,13 @@ class Marca(models.Model):
         help_text="Public address of the programme's application form; generated from nombre.",
     )
     sitio_web = models.URLField(blank=True)
+    dominios = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validar_dominios],
+        help_text="Host names the tracking links of this marca may redirect to (a subdomain of "
+        "a listed name counts). Empty: the host of sitio_web.",
+    )
     activo = models.BooleanField(default=True)
     modelo_atribucion = models.CharField(
         max_length=24, choices=ModeloAtribucion.choices, default=ModeloAtribucion.ULTIMO_CLIC
@@ -230,6 +277,11 @@ class Marca(models.Model):
 
     def __str__(self) -> str:
         return self.nombre
+
+    @property
+    def dominios_efectivos(self) -> tuple[str, ...]:
+        """Where its publicaciones may redirect: `dominios`, or else the host of sitio_web."""
+        return destinos.dominios_efectivos(self.dominios, self.sitio_web)
 
 
 class MedioMarketing(models.Model):
@@ -313,6 +365,23 @@ class Publicacion(models.Model):
     def __str__(self) -> str:
         return self.titulo or self.codigo
 
+    def clean(self) -> None:
+        """`url_destino` must be on the marca's domains (PRODUCT.md §8). A publicacion
+        without a marca (the seed's legacy endpoint may store one) has no domains, so it
+        cannot have a url_destino: its tracking link answers 404."""
+        super().clean()
+        if not self.url_destino:
+            return
+        marca = self.marca if self.marca_id is not None else None
+        if marca is None:
+            raise ValidationError(
+                {"url_destino": "A publicacion without a marca cannot redirect anywhere."}
+            )
+        try:
+            destinos.url_destino_validar(self.url_destino, marca.dominios_efectivos)
+        except destinos.DestinoInvalido as exc:
+            raise ValidationError({"url_destino": str(exc)}) from None
+
 
 class Evento(models.Model):
     """One tracked event. `id` is the client's idempotency key when supplied.
@@ -366,6 +435,19 @@ class Evento(models.Model):
     # SHA-256 of the canonical request body: same id + same body → 200, other body → 409.
     huella = models.CharField(max_length=64, blank=True)
     atribuido_en = models.DateTimeField(null=True, blank=True)
+    origen_visitante = models.CharField(
+        max_length=8,
+        choices=OrigenVisitante.choices,
+        blank=True,
+        help_text="Where visitante_id came from: 'marca' (the brand vouches for it: the only "
+        "touchpoints of a visitor), 'enlace' (a tracking link, before the rule), or empty.",
+    )
+    motivo_atribucion = models.CharField(
+        max_length=16,
+        choices=MotivoAtribucion.choices,
+        blank=True,
+        help_text="Why attribution credited nobody, when a rule decided it.",
+    )
 
     class Meta:
         ordering = ["-ocurrido_en", "-id"]
@@ -390,6 +472,19 @@ class Evento(models.Model):
                 condition=Q(estado_atribucion=EstadoAtribucion.DESCARTADO) | Q(motivo_descarte=""),
                 name="evento_motivo_solo_si_descartado",
             ),
+            models.CheckConstraint(
+                condition=Q(origen_visitante__in=OrigenVisitante.values)
+                & (Q(origen_visitante="") | ~Q(visitante_id="")),
+                name="evento_origen_visitante_valido",
+            ),
+            models.CheckConstraint(
+                condition=Q(motivo_atribucion="")
+                | Q(
+                    estado_atribucion=EstadoAtribucion.SIN_ATRIBUCION,
+                    motivo_atribucion__in=MotivoAtribucion.values,
+                ),
+                name="evento_motivo_atribucion_valido",
+            ),
             # A venta is unique per (marca, referencia_externa): the same order never counts twice.
             models.UniqueConstraint(
                 fields=["marca", "referencia_externa"],
@@ -398,11 +493,12 @@ class Evento(models.Model):
             ),
         ]
         indexes = [
-            # Touchpoint look-up for attribution: same marca and visitor, before ocurrido_en.
+            # Touchpoint look-up for attribution: same marca and visitor, before ocurrido_en;
+            # only visitors the brand vouches for (PRODUCT.md §8).
             models.Index(
                 fields=["marca", "visitante_id", "ocurrido_en"],
-                name="evento_touchpoint_idx",
-                condition=~Q(visitante_id=""),
+                name="evento_touchpoint_marca_idx",
+                condition=Q(origen_visitante=OrigenVisitante.MARCA),
             ),
             # Attribution work queue and the safety-net sweep.
             models.Index(

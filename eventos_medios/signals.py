@@ -20,9 +20,29 @@ credencial_emitida
       - rotada: True when it replaced a previous key (which stopped working at once)
       - por: the user who asked for it (staff, through the API or the admin), or None (a
         management command, the demo loader)
+
+socio_activacion_cambiada
+    A socio was deactivated or reactivated (`eventos_medios.services.catalogo.socio_actualizar`,
+    called by the API and the admin). Sent with `enviar_en_transaccion`, inside the transaction
+    that changes `activo`, so a receiver that writes (the money app's review holds and audit
+    rows, PRODUCT.md §8–9) commits or rolls back with the change. Sent only when the value
+    changes. Arguments:
+      - sender: `socio_actualizar`
+      - socio_id: uuid.UUID
+      - activo: bool, the new value
+      - por: the user who changed it (staff through the API or the admin), or None
+
+marca_activacion_cambiada
+    The same for a marca (`marca_actualizar`). Arguments:
+      - sender: `marca_actualizar`
+      - marca_id: uuid.UUID
+      - activo: bool, the new value
+      - por: the user who changed it, or None
 """
 
 from django.dispatch import Signal
 
 eventos_registrados = Signal()
 credencial_emitida = Signal()
+socio_activacion_cambiada = Signal()
+marca_activacion_cambiada = Signal()

@@ -55,7 +55,7 @@ def enlace_tracking(request: HttpRequest, codigo: str) -> HttpResponse:
         es_head=request.method == "HEAD",
         visitante_id=request.GET.get(PARAMETRO_VISITANTE, ""),
         limite=limite_tracking(),
-        metadata_json=subs_limpiar(request.GET),
+        subs=subs_limpiar(request.GET),
     )
     if resultado.espera is not None:
         limitado = JsonResponse(

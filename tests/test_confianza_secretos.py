@@ -102,7 +102,7 @@ def test_hallazgo_13_la_cache_guarda_ids_y_alcance_nunca_objetos(marca, usuario_
     assert _con_clave(clave).get("/api/v1/eventos/").status_code == 200
     crudo = _entrada_cacheada(clave)
     documento = orjson.loads(crudo)  # JSON, not a pickle
-    assert set(documento) == {"token", "prefijo", "usuario", "marcas", "socio"}
+    assert set(documento) == {"token", "prefijo", "usuario", "marcas", "socio", "socio_activo"}
     assert documento["marcas"] == [str(marca.pk)]
     texto = crudo.decode()
     for secreto in (usuario_marca.password, usuario_marca.email, usuario_marca.username, clave):

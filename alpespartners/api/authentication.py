@@ -5,7 +5,8 @@ Keys are stored only as their SHA-256 (`eventos_medios.models.TokenApi`); a requ
 hashed and looked up by that hash. The ingestion hot path must not pay database round trips
 per request just to learn who is calling, so one cache entry per key hash holds a small JSON
 document — the user's id and flags (`is_active`, `is_staff`, `is_superuser`), the key's id and
-prefix, and the caller's `Alcance` (marca ids, socio id) — and a request with a cached key costs
+prefix, and the caller's `Alcance` (marca ids, socio id and whether that socio is active) — and
+a request with a cached key costs
 one Redis GET and no SQL. The cache never holds a pickled object (whoever can write to Redis
 must not be able to run code in the web workers) nor anything secret: no key, no password
 hash, no e-mail. `request.user` is a real `User` built from those ids with every other field
@@ -20,6 +21,9 @@ Freshness (what can make an entry stale, and what drops it):
   concerned are dropped (m2m_changed, pre_save/post_save/post_delete of Socio);
 - anything that bypasses model signals (`QuerySet.update()`, raw SQL, another process editing
   the database directly) is bounded by the TTL, `_TTL_SEGUNDOS` (30 s).
+
+A deactivated partner's key authenticates read-only (PRODUCT.md §8): any other method than
+GET/HEAD/OPTIONS is a 403 saying so, whatever the endpoint (`Alcance.solo_lectura`).
 
 The receivers are connected by `eventos_medios`' AppConfig.ready() (`conectar_receptores`).
 Without Redis (embedded mode) the same entries live in the local-memory cache; with Redis
@@ -39,7 +43,8 @@ from django.core.cache import cache
 from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.permissions import SAFE_METHODS
 
 from alpespartners.api.access import Alcance
 from alpespartners.api.ratelimit import cache_disponible, cache_fallo, redis_crudo
@@ -123,7 +128,7 @@ def _documento_de_la_base(hash_clave: str) -> dict[str, Any]:
     if not fila["usuario__is_active"]:
         raise AuthenticationFailed("User inactive or deleted.")
     uid = fila["usuario_id"]
-    socio = Socio.objects.filter(usuario_id=uid).values_list("id", flat=True).first()
+    socio = Socio.objects.filter(usuario_id=uid).values_list("id", "activo").first()
     marcas = Marca.objects.filter(usuarios__id=uid).values_list("id", flat=True)
     return {
         "token": fila["id"],
@@ -135,7 +140,8 @@ def _documento_de_la_base(hash_clave: str) -> dict[str, Any]:
             "is_superuser": fila["usuario__is_superuser"],
         },
         "marcas": sorted(str(m) for m in marcas),
-        "socio": str(socio) if socio is not None else None,
+        "socio": str(socio[0]) if socio is not None else None,
+        "socio_activo": bool(socio[1]) if socio is not None else True,
     }
 
 
@@ -152,12 +158,15 @@ def _instancia_diferida(modelo: Any, valores: dict[str, Any]) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _alcance(es_staff: bool, marcas: tuple[str, ...], socio: str | None) -> Alcance:
+def _alcance(
+    es_staff: bool, marcas: tuple[str, ...], socio: str | None, socio_activo: bool
+) -> Alcance:
     # Immutable, so one instance per distinct scope is shared by every request.
     return Alcance(
         es_staff=es_staff,
         marca_ids=frozenset(uuid.UUID(m) for m in marcas),
         socio_id=uuid.UUID(socio) if socio else None,
+        socio_activo=socio_activo,
     )
 
 
@@ -169,7 +178,10 @@ def _usuario_y_token(documento: dict[str, Any]) -> tuple[Any, Any]:
     datos = documento["usuario"]
     usuario = _instancia_diferida(get_user_model(), {c: datos[c] for c in _CAMPOS_USUARIO})
     usuario._alcance_cache = _alcance(
-        bool(datos["is_staff"]), tuple(documento["marcas"]), documento["socio"]
+        bool(datos["is_staff"]),
+        tuple(documento["marcas"]),
+        documento["socio"],
+        bool(documento["socio_activo"]),
     )
     token = _instancia_diferida(
         TokenApi,
@@ -179,7 +191,18 @@ def _usuario_y_token(documento: dict[str, Any]) -> tuple[Any, Any]:
 
 
 class CachedTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`: the key's hash resolved through the cache first."""
+    """`Authorization: Token <key>`: the key's hash resolved through the cache first. A
+    deactivated partner's key only reads (403 on any write, with the reason)."""
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        resultado = super().authenticate(request)
+        if resultado is not None and request.method not in SAFE_METHODS:
+            alcance = getattr(resultado[0], "_alcance_cache", None)
+            if alcance is not None and alcance.solo_lectura:
+                raise PermissionDenied(
+                    "This partner is deactivated: its key may only read its own data."
+                )
+        return resultado
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         from eventos_medios.models import TokenApi

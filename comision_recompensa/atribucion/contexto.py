@@ -5,6 +5,12 @@ touchpoints, the partners' types and their agreements with the rules, and the le
 paid, for a whole batch: a fixed number of queries per batch, never one per event or per
 touchpoint. Tracking's rows are read through `eventos_medios.almacen`. `socio_directo` answers
 precedence steps 1 and 2 (the partner an event names itself).
+
+Deactivation (PRODUCT.md §8): the context knows which of the batch's marcas and partners are
+inactive (read with the policies and the partners' types, no extra query for marcas). An
+inactive partner earns nothing new: `socio_directo` skips it (a step that names only inactive
+partners falls through to the next, as a step that names nobody does) and
+`ContextoAtribucion.activos` drops its touchpoints, so the split is made over the rest.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
@@ -67,13 +73,14 @@ class EventoAtribuible:
     valor: Decimal | None
     moneda: str
     estado_atribucion: str = EstadoAtribucion.PENDIENTE
+    motivo_atribucion: str = ""
 
     @classmethod
     def de(cls, evento: Evento | EventoAtribuible | dict[str, Any]) -> EventoAtribuible:
         if isinstance(evento, EventoAtribuible):
             return evento
         if isinstance(evento, dict):
-            return cls(**{c: evento[c] for c in CAMPOS_EVENTO})
+            return cls(**{c: evento[c] for c in CAMPOS_EVENTO if c in evento})
         return cls(**{c: getattr(evento, c) for c in CAMPOS_EVENTO})
 
 
@@ -145,6 +152,8 @@ class ContextoAtribucion:
         default_factory=dict
     )
     tipos_socio: dict[uuid.UUID, str] = field(default_factory=dict)
+    marcas_inactivas: set[uuid.UUID] = field(default_factory=set)
+    socios_inactivos: set[uuid.UUID] = field(default_factory=set)
     leads_pagados: dict[ClaveVisitante, set[uuid.UUID]] = field(default_factory=dict)
     modelo_forzado: str | None = None
     # Rendering caches (partners, publicaciones, rules repeat across a batch).
@@ -199,6 +208,12 @@ class ContextoAtribucion:
             return Politica(modelo=self.modelo_forzado, ventana_dias=base.ventana_dias)
         return base
 
+    def activos(self, touchpoints: Sequence[ma.Touchpoint]) -> list[ma.Touchpoint]:
+        """`touchpoints` without those of inactive partners (they earn nothing new)."""
+        if not self.socios_inactivos:
+            return list(touchpoints)
+        return [t for t in touchpoints if t.socio_id not in self.socios_inactivos]
+
     def asociacion_vigente(
         self, marca_id: uuid.UUID | None, socio_id: uuid.UUID, fecha: dt.date
     ) -> AsociacionInfo | None:
@@ -231,23 +246,32 @@ def contexto_cargar(
     _cargar_politicas(ctx, marca_ids)
     _cargar_clicks(ctx, {e.click_id for e in eventos if e.click_id})
     _cargar_socios_sin_denormalizar(ctx, eventos)
-    # (3) touchpoints of the visitors, for conversions no earlier step credits.
+    # Partners named by steps 1 and 2 (active or not): their type and whether they are active,
+    # so that `socio_directo` can skip an inactive one before the touchpoints are chosen.
+    nombrados = {s for e in eventos for s, _, _ in candidatos_directos(e, ctx)}
+    _cargar_socios(ctx, nombrados)
+    # (3) touchpoints of the visitors, for conversions of active marcas no earlier step credits.
     por_visitante = [
         e
         for e in eventos
         if e.tipo in TIPOS_CONVERSION
         and e.visitante_id
         and e.marca_id
+        and e.marca_id not in ctx.marcas_inactivas
         and socio_directo(e, ctx)[0] is None
     ]
     if por_visitante:
         _cargar_touchpoints(ctx, por_visitante)
     # Partners that may be credited → their type and their asociaciones with these marcas.
     socios = {s for e in eventos if (s := socio_directo(e, ctx)[0]) is not None}
-    for tps in ctx.touchpoints.values():
-        socios.update(t.socio_id for t in tps)  # type: ignore[misc]
+    de_touchpoints: set[uuid.UUID] = {
+        t.socio_id  # type: ignore[misc]
+        for tps in ctx.touchpoints.values()
+        for t in tps
+    }
+    _cargar_socios(ctx, de_touchpoints - nombrados)
+    socios.update(de_touchpoints - ctx.socios_inactivos)
     if socios:
-        ctx.tipos_socio = dict(Socio.objects.filter(id__in=socios).values_list("id", "tipo"))
         _cargar_asociaciones(ctx, marca_ids, socios)
     leads = [e for e in eventos if e.tipo == TipoEvento.LEAD and e.visitante_id and e.marca_id]
     if leads:
@@ -255,11 +279,25 @@ def contexto_cargar(
     return ctx
 
 
-def _cargar_politicas(ctx: ContextoAtribucion, marca_ids: set[uuid.UUID]) -> None:
-    for marca_id, modelo_marca, ventana in Marca.objects.filter(id__in=marca_ids).values_list(
-        "id", "modelo_atribucion", "ventana_atribucion_dias"
+def _cargar_socios(ctx: ContextoAtribucion, socio_ids: set[uuid.UUID]) -> None:
+    """The partners' types, and which of them are inactive (one query)."""
+    if not socio_ids:
+        return
+    for socio_id, tipo, activo in Socio.objects.filter(id__in=socio_ids).values_list(
+        "id", "tipo", "activo"
     ):
+        ctx.tipos_socio[socio_id] = tipo
+        if not activo:
+            ctx.socios_inactivos.add(socio_id)
+
+
+def _cargar_politicas(ctx: ContextoAtribucion, marca_ids: set[uuid.UUID]) -> None:
+    for marca_id, modelo_marca, ventana, activa in Marca.objects.filter(
+        id__in=marca_ids
+    ).values_list("id", "modelo_atribucion", "ventana_atribucion_dias", "activo"):
         ctx.politicas[marca_id] = Politica(modelo=modelo_marca, ventana_dias=ventana)
+        if not activa:
+            ctx.marcas_inactivas.add(marca_id)
 
 
 _CAMPOS_CLICK = (
@@ -389,11 +427,13 @@ def _cargar_leads_pagados(ctx: ContextoAtribucion, leads: Sequence[EventoAtribui
 
 
 # --- Precedence steps 1 and 2 ----------------------------------------------------------------
-def socio_directo(
-    evento: EventoAtribuible, ctx: ContextoAtribucion
-) -> tuple[uuid.UUID | None, str | None, ma.Touchpoint | None]:
-    """Precedence steps 1 and 2 (PRODUCT.md §3): (partner, method, the touchpoint that names
-    it), or (None, None, None) when the event names no partner directly."""
+Candidato = tuple[uuid.UUID, str, ma.Touchpoint]
+
+
+def candidatos_directos(evento: EventoAtribuible, ctx: ContextoAtribucion) -> Iterator[Candidato]:
+    """The partners steps 1 and 2 name (PRODUCT.md §3), in precedence order, active or not:
+    (partner, method, the touchpoint that names it). Lazy: `socio_directo` stops at the first
+    active one, as the precedence does."""
     if evento.publicacion_id or evento.codigo_referido:
         # Evento.socio is denormalised from the publicacion or code at ingestion, and filled
         # by attribution for click_id / visitante_id credits: on its own it names no one.
@@ -411,7 +451,7 @@ def socio_directo(
                 tipo=evento.tipo,
                 publicacion_id=evento.publicacion_id,
             )
-            return socio_id, metodo, tp
+            yield socio_id, metodo, tp
     if evento.click_id:
         click = ctx.clicks.get(evento.click_id)
         # A click discarded as a bot earns nothing; a duplicate click still shows where the
@@ -428,5 +468,16 @@ def socio_directo(
                     tipo=click.tipo,
                     publicacion_id=click.publicacion_id,
                 )
-                return socio_id, Metodo.CLICK_ID, tp
+                yield socio_id, Metodo.CLICK_ID, tp
+
+
+def socio_directo(
+    evento: EventoAtribuible, ctx: ContextoAtribucion
+) -> tuple[uuid.UUID | None, str | None, ma.Touchpoint | None]:
+    """Precedence steps 1 and 2 (PRODUCT.md §3): (partner, method, the touchpoint that names
+    it), or (None, None, None) when the event names no active partner directly. An inactive
+    partner is skipped: the next step decides, as when the step names nobody (§8)."""
+    for socio_id, metodo, tp in candidatos_directos(evento, ctx):
+        if socio_id not in ctx.socios_inactivos:
+            return socio_id, metodo, tp
     return None, None, None

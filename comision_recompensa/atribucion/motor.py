@@ -11,6 +11,12 @@ the visitor's `click`/`interaccion` touchpoints of the same marca inside the mar
 (``ocurrido_en - ventana ≤ t ≤ ocurrido_en``), never `descartado` ones, split by the marca's
 model; (4) otherwise `sin_atribucion`. A step that yields no partner falls through to the next.
 
+Deactivation (PRODUCT.md §8): an event of an inactive marca credits nobody
+(`sin_atribucion`, motivo `marca_inactiva`); an inactive partner earns nothing new — a step
+that names only inactive partners falls through to the next, and its touchpoints are left
+out so the split is made over the others. When that leaves nobody, the event is
+`sin_atribucion` with motivo `socio_inactivo`.
+
 Money decisions (docs/ARCHITECTURE.md):
 
 - `tope` caps what the event pays under the rule *before* it is split between partners, so
@@ -45,6 +51,7 @@ from comision_recompensa.atribucion.contexto import (
     EventoAtribuible,
     Politica,
     ReglaInfo,
+    candidatos_directos,
     contexto_cargar,
     fecha_local,
     socio_directo,
@@ -71,6 +78,7 @@ from eventos_medios.models import (
     TIPOS_TOUCHPOINT,
     EstadoAtribucion,
     Evento,
+    MotivoAtribucion,
     TipoEvento,
 )
 
@@ -98,12 +106,14 @@ class CreditoCalculado:
 
 @dataclass(frozen=True, slots=True)
 class ResultadoAtribucion:
-    """The outcome for one event: the method used and one credit per credited partner."""
+    """The outcome for one event: the method used and one credit per credited partner.
+    `motivo` says why nobody is credited when a rule decided it (`MotivoAtribucion`)."""
 
     evento_id: uuid.UUID
     metodo: str | None
     socios: tuple[uuid.UUID, ...]
     creditos: tuple[CreditoCalculado, ...]
+    motivo: str = ""
 
     @property
     def estado(self) -> str:
@@ -119,7 +129,8 @@ class ResultadoAtribucion:
 def touchpoints_en_ventana(
     evento: EventoAtribuible, ctx: ContextoAtribucion
 ) -> list[ma.Touchpoint]:
-    """The visitor's valid touchpoints for this event: same marca, inside the window."""
+    """The visitor's valid touchpoints for this event: same marca, inside the window (those of
+    inactive partners included: `ctx.activos` leaves them out)."""
     if not (evento.visitante_id and evento.marca_id):
         return []
     desde = evento.ocurrido_en - dt.timedelta(days=ctx.politica(evento.marca_id).ventana_dias)
@@ -189,7 +200,7 @@ def _reparto(ev: EventoAtribuible, ctx: ContextoAtribucion, politica: Politica) 
     if tp_directo is not None:
         touchpoints = [tp_directo]
     elif ev.tipo in TIPOS_CONVERSION:
-        touchpoints = touchpoints_en_ventana(ev, ctx)
+        touchpoints = ctx.activos(touchpoints_en_ventana(ev, ctx))
         metodo = Metodo.VISITANTE_ID
     else:
         touchpoints = []
@@ -271,9 +282,20 @@ def calcular_atribucion(
     ev = EventoAtribuible.de(evento)
     ctx = contexto if contexto is not None else contexto_cargar(eventos=[ev], modelo=modelo)
     politica = ctx.politica(ev.marca_id)
+    if ev.marca_id is not None and ev.marca_id in ctx.marcas_inactivas:
+        return ResultadoAtribucion(
+            evento_id=ev.id,
+            metodo=None,
+            socios=(),
+            creditos=(),
+            motivo=MotivoAtribucion.MARCA_INACTIVA.value,
+        )
     reparto = _reparto(ev, ctx, politica)
     if reparto is None:
-        return ResultadoAtribucion(evento_id=ev.id, metodo=None, socios=(), creditos=())
+        motivo = MotivoAtribucion.SOCIO_INACTIVO.value if _salto_inactivos(ev, ctx) else ""
+        return ResultadoAtribucion(
+            evento_id=ev.id, metodo=None, socios=(), creditos=(), motivo=motivo
+        )
     clave_lead = _clave_lead(ev)
     pagado = clave_lead is not None and bool(ctx.leads_pagados.get(clave_lead, set()) - {ev.id})
     base = detalle_base(
@@ -290,6 +312,18 @@ def calcular_atribucion(
         metodo=reparto.metodo,
         socios=tuple(reparto.socios),
         creditos=tuple(creditos),
+    )
+
+
+def _salto_inactivos(ev: EventoAtribuible, ctx: ContextoAtribucion) -> bool:
+    """Whether an inactive partner would have been credited (so its deactivation is why
+    nobody is): it is named by step 1 or 2, or holds a touchpoint in the window."""
+    if not ctx.socios_inactivos:
+        return False
+    if any(s in ctx.socios_inactivos for s, _, _ in candidatos_directos(ev, ctx)):
+        return True
+    return ev.tipo in TIPOS_CONVERSION and any(
+        t.socio_id in ctx.socios_inactivos for t in touchpoints_en_ventana(ev, ctx)
     )
 
 

@@ -35,6 +35,7 @@ from comision_recompensa.atribucion.motor import (
     credito_campos,
 )
 from comision_recompensa.models import CambioAtribucion, Comision, EstadoCredito, Recompensa
+from eventos_medios import almacen
 from eventos_medios.models import EstadoAtribucion
 
 MOTIVO_REATRIBUCION = "Re-attribution"
@@ -154,7 +155,7 @@ class PlanReatribucion:
     revertir: dict[type[Any], list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
     ajustes: list[dict[str, Any]] = field(default_factory=list)
     cambios: list[dict[str, Any]] = field(default_factory=list)
-    estados: list[tuple[uuid.UUID, str, uuid.UUID | None]] = field(default_factory=list)
+    estados: list[almacen.FilaAtribucion] = field(default_factory=list)
     tocados: list[uuid.UUID] = field(default_factory=list)  # events whose credits/state change
     balance: BalanceReatribucion = field(default_factory=BalanceReatribucion)
 
@@ -232,8 +233,9 @@ def _estado_evento(
     socio = resultado.socio_evento
     if not resultado.socios and queda_credito:
         socio = ev.socio_id
-    if (estado, socio) != (ev.estado_atribucion, ev.socio_id):
-        plan.estados.append((ev.id, estado, socio))
+    motivo = resultado.motivo if estado == EstadoAtribucion.SIN_ATRIBUCION else ""
+    if (estado, socio, motivo) != (ev.estado_atribucion, ev.socio_id, ev.motivo_atribucion):
+        plan.estados.append((ev.id, estado, socio, motivo))
         plan.tocar(ev.id)
 
 

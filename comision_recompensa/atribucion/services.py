@@ -102,7 +102,7 @@ def _atribuir_reclamados(filas: list[EventoAtribuible]) -> ConteoAtribucion:
     ctx = contexto_cargar(eventos=eventos)
     comisiones: list[dict[str, Any]] = []
     recompensas: list[dict[str, Any]] = []
-    marcas: list[tuple[uuid.UUID, str, uuid.UUID | None]] = []
+    marcas: list[almacen.FilaAtribucion] = []
     atribuidos = 0
     for ev in eventos:
         resultado = calcular_atribucion(ev, contexto=ctx)
@@ -110,7 +110,7 @@ def _atribuir_reclamados(filas: list[EventoAtribuible]) -> ConteoAtribucion:
             atribuidos += 1
             marcas.append((ev.id, EstadoAtribucion.ATRIBUIDO, resultado.socio_evento))
         else:
-            marcas.append((ev.id, EstadoAtribucion.SIN_ATRIBUCION, None))
+            marcas.append((ev.id, EstadoAtribucion.SIN_ATRIBUCION, None, resultado.motivo))
         for c in resultado.creditos:
             fila = credito_campos(evento_id=ev.id, calculado=c)
             (recompensas if c.es_recompensa else comisiones).append(fila)

@@ -54,6 +54,8 @@ COLUMNAS_EVENTOS: Columnas = [
     ("estado_atribucion", "estado_atribucion"),
     ("motivo_descarte", "motivo_descarte"),
     ("atribuido_en", "atribuido_en"),
+    ("origen_visitante", "origen_visitante"),
+    ("motivo_atribucion", "motivo_atribucion"),
 ]
 
 COLUMNAS_COMISIONES: Columnas = [

@@ -146,3 +146,24 @@ def test_imprime_un_acceso_al_portal_que_funciona():
     assert respuesta.status_code == 302 and respuesta["Location"] == "/portal/"
     assert cliente.get("/portal/").status_code == 200
     assert Client().get("/portal/programas/alpes-outdoor/solicitar/").status_code == 200
+
+
+def test_los_enlaces_de_la_demo_redirigen_a_sus_dominios():
+    """The demo marca declares `dominios` that cover its publicaciones' url_destino, so every
+    demo tracking link redirects (PRODUCT.md §8, destinations)."""
+    from django.test import Client
+
+    from eventos_medios import destinos
+    from eventos_medios.models import Marca, Publicacion
+
+    _cargar("--sin-eventos")
+    marca = Marca.objects.get(pk=id_demo("marca"))
+    assert marca.dominios == ["alpes-outdoor.example.com"]
+    pubs = list(Publicacion.objects.filter(marca=marca))
+    assert pubs
+    for pub in pubs:
+        assert destinos.url_destino_permitida(pub.url_destino, marca.dominios_efectivos)
+        resp = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0").get(
+            f"/t/{pub.codigo}"
+        )
+        assert resp.status_code == 302

@@ -158,7 +158,7 @@ class SocioViewSet(_CatalogoViewSet):
         return servicios.socio_crear(**datos)
 
     def actualizar(self, obj: Socio, datos: dict[str, Any]) -> Socio:
-        return servicios.socio_actualizar(socio=obj, datos=datos)
+        return servicios.socio_actualizar(socio=obj, datos=datos, por=self.request.user)
 
     @extend_schema(
         summary="Create or rotate the socio's API token (staff)",
@@ -214,7 +214,7 @@ class MarcaViewSet(_CatalogoViewSet):
         return servicios.marca_crear(**datos)
 
     def actualizar(self, obj: Marca, datos: dict[str, Any]) -> Marca:
-        return servicios.marca_actualizar(marca=obj, datos=datos)
+        return servicios.marca_actualizar(marca=obj, datos=datos, por=self.request.user)
 
     @extend_schema(
         summary="Create or rotate the marca's API token (staff)",

@@ -14,7 +14,10 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.utils import html
 
+from eventos_medios.destinos import MAX_DOMINIOS, MAX_LARGO_DOMINIO
 from eventos_medios.enlaces import enlace_tracking
 from eventos_medios.models import (
     Marca,
@@ -133,9 +136,48 @@ class SocioEntradaSerializer(serializers.Serializer[Any]):
 # --- Marca ----------------------------------------------------------------------------------
 
 
+_AYUDA_DOMINIOS = (
+    "Host names this marca's tracking links may redirect to (a subdomain of a listed name "
+    "counts; no scheme, port or path). Empty: the host of sitio_web. Stored lowercase, "
+    "internationalised names as IDNA (xn--)."
+)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "maxLength": MAX_LARGO_DOMINIO},
+        "maxItems": MAX_DOMINIOS,
+    }
+)
+class DominiosField(serializers.Field):  # type: ignore[type-arg]
+    """A JSON list, passed to the service as is: `eventos_medios.destinos` checks each host
+    name and answers one flat message naming `dominios` (no nested per-item errors)."""
+
+    default_error_messages = {"invalid": "Must be a list of host names."}
+
+    def get_value(self, dictionary: Any) -> Any:
+        if html.is_html_input(dictionary):  # a form sends one value per host name
+            if self.field_name not in dictionary:
+                return empty
+            return dictionary.getlist(self.field_name)
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class MarcaSerializer(serializers.ModelSerializer[Marca]):
     # Optional: "" when unset, so a plain string in the schema rather than format uri.
     sitio_web = serializers.CharField(read_only=True, help_text="URL, or empty.")
+    dominios = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_AYUDA_DOMINIOS
+    )
 
     class Meta:
         model = Marca
@@ -143,6 +185,7 @@ class MarcaSerializer(serializers.ModelSerializer[Marca]):
             "id",
             "nombre",
             "sitio_web",
+            "dominios",
             "activo",
             "modelo_atribucion",
             "ventana_atribucion_dias",
@@ -155,6 +198,7 @@ class MarcaSerializer(serializers.ModelSerializer[Marca]):
 class MarcaEntradaSerializer(serializers.Serializer[Any]):
     nombre = serializers.CharField(max_length=200)
     sitio_web = UrlHttpField(required=False, allow_blank=True, default="", max_length=200)
+    dominios = DominiosField(required=False, default=list, help_text=_AYUDA_DOMINIOS)
     activo = serializers.BooleanField(required=False, default=True)
     modelo_atribucion = serializers.ChoiceField(
         choices=ModeloAtribucion.choices,
@@ -254,7 +298,9 @@ class PublicacionActualizarSerializer(serializers.Serializer[Any]):
         max_length=1000, required=False, allow_blank=True, help_text="Where the content lives."
     )
     url_destino = UrlHttpField(
-        max_length=2000, help_text="The brand's landing page; the tracking link redirects here."
+        max_length=2000,
+        help_text="The brand's landing page; the tracking link redirects here. Must be on one "
+        "of the marca's dominios (or a subdomain), with no user:password part.",
     )
     publicada_en = serializers.DateTimeField(required=False, allow_null=True)
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from eventos_medios import almacen
-from eventos_medios.models import CODIGOS_MONEDA, Evento, MotivoDescarte, TipoEvento
+from eventos_medios.models import (
+    CODIGOS_MONEDA,
+    Evento,
+    MotivoAtribucion,
+    MotivoDescarte,
+    OrigenVisitante,
+    TipoEvento,
+)
 
 
 class EventoSerializer(serializers.ModelSerializer[Evento]):
@@ -24,6 +31,21 @@ class EventoSerializer(serializers.ModelSerializer[Evento]):
     # loses allow_blank).
     motivo_descarte = serializers.ChoiceField(
         choices=MotivoDescarte.choices, allow_blank=True, read_only=True
+    )
+    origen_visitante = serializers.ChoiceField(
+        choices=OrigenVisitante.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Where visitante_id came from: 'marca' (sent or bound by the brand's "
+        "back-end: a touchpoint of that visitor), 'enlace' (a tracking link's apc_vid, before "
+        "that stopped counting), or empty (no visitante_id).",
+    )
+    motivo_atribucion = serializers.ChoiceField(
+        choices=MotivoAtribucion.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why nobody was credited, when a rule decided it: the marca or the only "
+        "partners it named are deactivated.",
     )
 
     class Meta:
@@ -49,11 +71,24 @@ class EventoEntradaSerializer(serializers.Serializer[dict[str, object]]):
         required=False, help_text="Required unless your user sends for exactly one marca."
     )
     publicacion = serializers.UUIDField(required=False, allow_null=True)
-    codigo_referido = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    codigo_referido = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="The referral code of a partner with an agreement with this marca (any other "
+        "code, known or not, is a 400 with the same message).",
+    )
     click_id = serializers.UUIDField(
         required=False, allow_null=True, help_text="The click event this event follows."
     )
-    visitante_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
+    visitante_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=128,
+        help_text="The visitor, as your back-end knows it. With click_id as well, it binds "
+        "that tracking-link click to this visitor (the first binding wins), so later "
+        "conversions of the visitor find it as a touchpoint.",
+    )
     valor = serializers.DecimalField(
         required=False,
         allow_null=True,

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from alpespartners.errors import Conflicto, ErrorDominio, ErrorValidacion
+from eventos_medios import destinos
 from eventos_medios.models import (
     Marca,
     MedioMarketing,
@@ -224,7 +225,11 @@ def publicacion_legado_registrar(*, datos: dict[str, Any]) -> tuple[Publicacion,
 
     Body: ``id``, ``id_medio_marketing`` (must exist), ``tipo_publicacion`` (free text; unknown
     → ``otro`` with the text kept in ``tipo_original``), optional ``id_marca``, ``titulo``,
-    ``fecha_creacion`` (→ ``publicada_en``). Returns (publicacion, created).
+    ``fecha_creacion`` (→ ``publicada_en``) and ``url_destino``. Returns (publicacion, created).
+
+    The seed's bodies carry no url_destino, and may carry no marca: such a publicacion has no
+    tracking redirect (its link answers 404). A ``url_destino`` obeys the v1 rule (PRODUCT.md
+    §8: http(s), on the marca's domains, no user:password part), so it needs ``id_marca``.
     """
     pk = _uuid(datos.get("id"), "id", obligatorio=False) or uuid.uuid4()
     medio_id = _uuid_requerido(datos.get("id_medio_marketing"), "id_medio_marketing")
@@ -234,9 +239,11 @@ def publicacion_legado_registrar(*, datos: dict[str, Any]) -> tuple[Publicacion,
     if marca_id is not None and not Marca.objects.filter(pk=marca_id).exists():
         raise ErrorDominio(f"Unknown id_marca {marca_id}.", campo="id_marca")
     original = _texto_original(datos.get("tipo_publicacion"), "tipo_publicacion")
+    url_destino = _url_destino_legada(datos.get("url_destino"), marca_id)
     campos = {
         "medio_id": medio_id,
         "marca_id": marca_id,
+        "url_destino": url_destino,
         "tipo": tipo_publicacion_mapear(original) if original else TipoPublicacion.OTRO.value,
         "tipo_original": original,
         "titulo": _texto_original(datos.get("titulo"), "titulo"),
@@ -244,6 +251,28 @@ def publicacion_legado_registrar(*, datos: dict[str, Any]) -> tuple[Publicacion,
     }
     creado = _crear_o_confirmar(Publicacion, pk, campos, "publicacion")
     return Publicacion.objects.get(pk=pk), creado
+
+
+def _url_destino_legada(valor: Any, marca_id: uuid.UUID | None) -> str:
+    """A legacy body's optional url_destino, checked like the v1 API's (ErrorDominio naming
+    ``url_destino``); '' when absent."""
+    if valor is None or valor == "":
+        return ""
+    if not isinstance(valor, str) or len(valor) > 2000:
+        raise ErrorDominio(
+            "url_destino must be a URL of at most 2000 characters.", campo="url_destino"
+        )
+    if marca_id is None:
+        raise ErrorDominio(
+            "url_destino needs id_marca: a publicacion without a marca cannot redirect.",
+            campo="url_destino",
+        )
+    dominios = Marca.objects.get(pk=marca_id).dominios_efectivos
+    try:
+        destinos.url_destino_validar(valor, dominios)
+    except destinos.DestinoInvalido as exc:
+        raise ErrorDominio(f"url_destino: {exc}", campo="url_destino") from None
+    return valor
 
 
 # v1 field → the seed's name, for error messages the legacy client understands.

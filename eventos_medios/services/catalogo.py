@@ -21,6 +21,8 @@ from django.db import models, transaction
 from django.utils.text import slugify
 
 from alpespartners.errors import Conflicto, ErrorDominio, ErrorValidacion
+from alpespartners.senales import enviar_en_transaccion
+from eventos_medios import destinos
 from eventos_medios.models import (
     SLUG_MARCA_MAX,
     Marca,
@@ -33,7 +35,8 @@ from eventos_medios.models import (
     TipoSocio,
 )
 from eventos_medios.services.tokens import token_emitir
-from eventos_medios.services.tracking import publicacion_cache_invalidar
+from eventos_medios.services.tracking import destinos_cache_invalidar, publicacion_cache_invalidar
+from eventos_medios.signals import marca_activacion_cambiada, socio_activacion_cambiada
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -67,8 +70,18 @@ VENTANA_ATRIBUCION_MAX = 365
 # medio and marca, codes) are fixed once created: events are denormalised from them.
 CAMPOS_SOCIO_EDITABLES = frozenset({"nombre", "tipo", "email", "activo", "usuario"})
 CAMPOS_MARCA_EDITABLES = frozenset(
-    {"nombre", "slug", "sitio_web", "activo", "modelo_atribucion", "ventana_atribucion_dias"}
+    {
+        "nombre",
+        "slug",
+        "sitio_web",
+        "dominios",
+        "activo",
+        "modelo_atribucion",
+        "ventana_atribucion_dias",
+    }
 )
+# Changing these changes where (and whether) a marca's tracking links redirect.
+_CAMPOS_MARCA_DESTINO = frozenset({"sitio_web", "dominios", "activo"})
 CAMPOS_MEDIO_EDITABLES = frozenset({"plataforma", "nombre", "url", "activo"})
 CAMPOS_PUBLICACION_EDITABLES = frozenset({"tipo", "titulo", "url", "url_destino", "publicada_en"})
 
@@ -186,21 +199,64 @@ def socio_crear(
     return _guardar(socio)
 
 
+def _codigos_de(filtro: dict[str, Any]) -> list[str]:
+    return list(Publicacion.objects.filter(**filtro).values_list("codigo", flat=True))
+
+
+def _al_confirmar_invalidar_destinos(filtro: dict[str, Any]) -> None:
+    """After commit, drop the cached destinations of the publicaciones matching `filtro` (the
+    tracking link caches each one briefly with its activity flag and validity)."""
+    transaction.on_commit(lambda: destinos_cache_invalidar(codigos=_codigos_de(filtro)))
+
+
+def _activo_guardado(modelo: type[Socio] | type[Marca], pk: Any) -> bool:
+    """The stored `activo` of a row, locked for the transaction (so that two concurrent
+    changes send one signal each, in order)."""
+    qs = modelo._default_manager.select_for_update().filter(pk=pk)
+    return bool(qs.values_list("activo", flat=True).get())
+
+
 @transaction.atomic
-def socio_actualizar(*, socio: Socio, datos: Mapping[str, Any]) -> Socio:
+def socio_actualizar(*, socio: Socio, datos: Mapping[str, Any], por: Any = None) -> Socio:
     """Change a partner's `nombre`, `tipo`, `email`, `activo` or linked `usuario` (a new tipo
-    applies to credits computed from now on; existing ones keep their kind)."""
+    applies to credits computed from now on; existing ones keep their kind).
+
+    Deactivating a partner (PRODUCT.md §8): its links still redirect but their clicks are
+    discarded (`inactivo`), attribution skips it, and its key becomes read-only. A change of
+    `activo` sends `socio_activacion_cambiada` inside this transaction (`por`: who did it)."""
     cambios = _solo_editables(datos, CAMPOS_SOCIO_EDITABLES)
     _validar_socio(cambios)
+    antes = _activo_guardado(Socio, socio.pk) if "activo" in cambios else None
     for campo, valor in cambios.items():
         setattr(socio, campo, valor)
-    return _guardar(socio, update_fields=cambios)
+    guardado = _guardar(socio, update_fields=cambios)
+    if antes is not None and bool(guardado.activo) != antes:
+        _al_confirmar_invalidar_destinos({"medio__socio_id": guardado.pk})
+        enviar_en_transaccion(
+            socio_activacion_cambiada,
+            sender=socio_actualizar,
+            socio_id=guardado.pk,
+            activo=bool(guardado.activo),
+            por=por,
+        )
+    return guardado
 
 
 # --- Marca ----------------------------------------------------------------------------------
 
 
-def _validar_marca(datos: Mapping[str, Any]) -> None:
+def _dominios(valor: Any) -> list[str]:
+    """`dominios` normalised (`destinos.dominios_normalizar`), or ErrorDominio naming it."""
+    try:
+        return destinos.dominios_normalizar(valor)
+    except destinos.DestinoInvalido as exc:
+        raise ErrorDominio(str(exc), campo="dominios", codigo="invalid_domain") from None
+
+
+def _validar_marca(datos: dict[str, Any]) -> None:
+    """Check a marca's fields; `dominios` is replaced by its normalised form."""
+    if "dominios" in datos:
+        datos["dominios"] = _dominios(datos["dominios"])
     if "sitio_web" in datos:
         validar_url_http(datos["sitio_web"], campo="sitio_web")
     if "modelo_atribucion" in datos:
@@ -232,6 +288,7 @@ def marca_crear(
     nombre: str,
     slug: str = "",
     sitio_web: str = "",
+    dominios: Iterable[str] | None = None,
     activo: bool = True,
     modelo_atribucion: str = ModeloAtribucion.ULTIMO_CLIC,
     ventana_atribucion_dias: int = 30,
@@ -240,18 +297,21 @@ def marca_crear(
 ) -> Marca:
     """Register a brand with its programme-wide attribution policy (model and window in days,
     1–365). `usuarios` are the logins allowed to send its events and read its programme. `slug`
-    (its application form's address) is generated from `nombre` when not given."""
-    _validar_marca(
-        {
-            "sitio_web": sitio_web,
-            "modelo_atribucion": modelo_atribucion,
-            "ventana_atribucion_dias": ventana_atribucion_dias,
-        }
-    )
+    (its application form's address) is generated from `nombre` when not given. `dominios` are
+    the host names its tracking links may redirect to (a subdomain of one counts; none: the host
+    of `sitio_web`), normalised to lowercase IDNA."""
+    datos = {
+        "sitio_web": sitio_web,
+        "dominios": list(dominios or []),
+        "modelo_atribucion": modelo_atribucion,
+        "ventana_atribucion_dias": ventana_atribucion_dias,
+    }
+    _validar_marca(datos)
     marca = Marca(
         nombre=nombre,
         slug=slug or marca_slug_generar(nombre=nombre),
         sitio_web=sitio_web,
+        dominios=datos["dominios"],
         activo=activo,
         modelo_atribucion=modelo_atribucion,
         ventana_atribucion_dias=ventana_atribucion_dias,
@@ -270,19 +330,37 @@ def marca_actualizar(
     marca: Marca,
     datos: Mapping[str, Any],
     usuarios: Iterable[User] | None = None,
+    por: Any = None,
 ) -> Marca:
     """Change a brand's data or attribution policy (used by attribution from now on, and by
-    `reatribuir` for past conversions). `usuarios`, when given, replaces the brand's logins."""
+    `reatribuir` for past conversions). `usuarios`, when given, replaces the brand's logins.
+
+    New `dominios` or `sitio_web` apply to its tracking links at once: a publicacion whose
+    url_destino falls off the domains stops redirecting (404). Deactivating a brand
+    (PRODUCT.md §8): its links still redirect but their clicks are discarded (`inactivo`), its
+    events are stored and credit nobody. A change of `activo` sends
+    `marca_activacion_cambiada` inside this transaction (`por`: who did it)."""
     cambios = _solo_editables(datos, CAMPOS_MARCA_EDITABLES)
     if "slug" in cambios and not cambios["slug"]:
         nombre = cambios.get("nombre", marca.nombre)
         cambios["slug"] = marca_slug_generar(nombre=nombre, excluir=marca.pk)
     _validar_marca(cambios)
+    antes = _activo_guardado(Marca, marca.pk) if "activo" in cambios else None
     for campo, valor in cambios.items():
         setattr(marca, campo, valor)
     _guardar(marca, update_fields=cambios)
     if usuarios is not None:
         marca.usuarios.set(list(usuarios))
+    if _CAMPOS_MARCA_DESTINO & set(cambios):
+        _al_confirmar_invalidar_destinos({"marca_id": marca.pk})
+    if antes is not None and bool(marca.activo) != antes:
+        enviar_en_transaccion(
+            marca_activacion_cambiada,
+            sender=marca_actualizar,
+            marca_id=marca.pk,
+            activo=bool(marca.activo),
+            por=por,
+        )
     return marca
 
 
@@ -370,7 +448,8 @@ def publicacion_crear(
     id: uuid.UUID | None = None,
 ) -> Publicacion:
     """Register a publicacion of `medio` promoting `marca`; it gets a unique tracking `codigo`
-    whose link (`/t/<codigo>`) redirects to `url_destino` (http/https only)."""
+    whose link (`/t/<codigo>`) redirects to `url_destino`: http(s), on one of the marca's
+    domains, with no user:password part (PRODUCT.md §8; checked by `Publicacion.clean`)."""
     _validar_publicacion(
         {"tipo": tipo, "url": url, "url_destino": url_destino}, url_destino_obligatoria=True
     )
@@ -392,8 +471,9 @@ def publicacion_crear(
 
 @transaction.atomic
 def publicacion_actualizar(*, publicacion: Publicacion, datos: Mapping[str, Any]) -> Publicacion:
-    """Change a publicacion's `tipo`, `titulo`, `url`, `url_destino` or `publicada_en`.
-    Its medio, marca and codigo are fixed: clicks already recorded point at them."""
+    """Change a publicacion's `tipo`, `titulo`, `url`, `url_destino` (on the marca's domains)
+    or `publicada_en`. Its medio, marca and codigo are fixed: clicks already recorded point at
+    them."""
     cambios = _solo_editables(datos, CAMPOS_PUBLICACION_EDITABLES)
     _validar_publicacion(cambios, url_destino_obligatoria=True)
     for campo, valor in cambios.items():

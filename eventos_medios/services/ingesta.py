@@ -13,6 +13,12 @@ canonical accepted fields) → the stored event (200); same id with another body
 whose reference is taken by another id → 409 naming the stored event (`evento_id`). Concurrent
 identical requests are settled by the constraints, never by a read-then-write race.
 
+Trust rules (PRODUCT.md §8), at no extra query: a `codigo_referido` must be that of a partner
+in the event's marca's programme (`eventos_medios.programa`, the query that resolves the codes
+anyway; one message whether the code is unknown or foreign); every visitante_id ingested is the
+brand's word (`origen_visitante = marca`), and an event carrying a click_id as well binds that
+click to its visitor (`almacen.eventos_insertar`).
+
 After commit, `eventos_registrados` is sent with the ids of the rows newly inserted.
 
 Public API (keyword-only):
@@ -44,14 +50,14 @@ from alpespartners.api.json_seguro import a_json_plano
 from alpespartners.dinero import DineroInvalido, dinero_parsear
 from alpespartners.errors import Conflicto, ErrorValidacion
 from alpespartners.senales import enviar_al_confirmar
-from eventos_medios import almacen
+from eventos_medios import almacen, programa
 from eventos_medios.models import (
     CODIGOS_MONEDA,
     EstadoAtribucion,
     Evento,
     Marca,
+    OrigenVisitante,
     Publicacion,
-    Socio,
     TipoEvento,
 )
 from eventos_medios.signals import eventos_registrados
@@ -70,6 +76,7 @@ _MAX_VISITANTE = 128
 _MAX_CODIGO_REFERIDO = 32
 _MAX_REFERENCIA = 200
 _ZONA_NAIVE = re.compile(r"[zZ]|[+-]\d\d(:?\d\d)?$")
+MENSAJE_CODIGO_REFERIDO = "Not the codigo_referido of a partner in this marca's programme."
 
 
 class ConflictoLote(ErrorValidacion):
@@ -124,6 +131,8 @@ def evento_representar(fila: dict[str, Any]) -> dict[str, Any]:
         "estado_atribucion": fila["estado_atribucion"],
         "motivo_descarte": fila["motivo_descarte"],
         "atribuido_en": _iso(fila["atribuido_en"]),
+        "origen_visitante": fila["origen_visitante"],
+        "motivo_atribucion": fila["motivo_atribucion"],
     }
 
 
@@ -383,7 +392,8 @@ class _Referencias:
 
     marcas: set[uuid.UUID]
     publicaciones: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]]
-    socios_por_codigo: dict[str, uuid.UUID]
+    # (codigo_referido, marca) → socio: only codes of partners in that marca's programme.
+    socios_por_codigo: dict[tuple[str, uuid.UUID], uuid.UUID]
     clicks: dict[uuid.UUID, uuid.UUID | None]
     # Clicks sent in the same batch may be followed by later items of the batch.
     clicks_del_lote: dict[uuid.UUID, uuid.UUID | None]
@@ -413,8 +423,15 @@ def _cargar_referencias(
             )
         }
     if codigos:
-        refs.socios_por_codigo = dict(
-            Socio.objects.filter(codigo_referido__in=codigos).values_list("codigo_referido", "id")
+        # The marca each code is checked against: the item's, or (a legacy item without one)
+        # its publicacion's. One query for the batch, whether the codes exist or not.
+        marcas_codigo = {
+            it["marca_id"] or refs.publicaciones.get(it["publicacion_id"], (None, None))[0]
+            for it in validos
+            if it["codigo_referido"]
+        }
+        refs.socios_por_codigo = programa.socios_por_codigo(
+            codigos=codigos, marca_ids={m for m in marcas_codigo if m is not None}
         )
     if click_ids:
         refs.clicks = dict(
@@ -444,9 +461,15 @@ def _socio_referido(
             elif pub_marca != it["marca_id"]:
                 err.add("publicacion", "The publicacion does not belong to this marca.")
     if it["codigo_referido"]:
-        socio_codigo = refs.socios_por_codigo.get(it["codigo_referido"])
+        socio_codigo = (
+            refs.socios_por_codigo.get((it["codigo_referido"], it["marca_id"]))
+            if it["marca_id"] is not None
+            else None
+        )
         if socio_codigo is None:
-            err.add("codigo_referido", "Unknown codigo_referido.")
+            # One message whether the code does not exist or its partner is outside this
+            # marca's programme: the answer reveals nothing about other programmes (§8).
+            err.add("codigo_referido", MENSAJE_CODIGO_REFERIDO)
         elif socio_id is not None and socio_codigo != socio_id:
             err.add("codigo_referido", "Belongs to another socio than the publicacion.")
         else:
@@ -629,6 +652,10 @@ def evento_registrar(
         _anunciar([item["id"]], evento_registrar)
         fila = {**item, "recibido_en": recibido_en, "user_agent": "", "atribuido_en": None}
         fila.update(estado_atribucion=EstadoAtribucion.PENDIENTE.value, motivo_descarte="")
+        fila.update(
+            origen_visitante=OrigenVisitante.MARCA.value if item["visitante_id"] else "",
+            motivo_atribucion="",
+        )
         return evento_representar(fila), True
     existentes, conflictos = _resolver_omitidos(items, insertados)
     if 0 in conflictos:

@@ -8,9 +8,17 @@ clicks. Without Redis (embedded mode, or Redis down) the same rules run through 
 and the database.
 
 Rules:
-- unknown code, or a publicacion without `url_destino` → 404, nothing stored;
+- unknown code, a publicacion without `url_destino`, without a marca, or whose url_destino is
+  not on its marca's domains (`eventos_medios.destinos`; rows written before that rule
+  included) → 404, nothing stored. The check runs when the destination is cached, so it
+  costs the hot path nothing;
 - HEAD → stored `descartado`/`head` and redirected;
 - a known bot user agent (or an empty one) → stored `descartado`/`bot` and redirected;
+- the publicacion's socio or marca is deactivated → redirected (the visitor is not punished),
+  stored `descartado`/`inactivo`, and it takes no duplicate-rule claim. The flag travels in the
+  cached destination (no extra query or round trip);
+- `apc_vid` is only a hint kept in the click's `metadata` (`{"apc_vid": …}`): the click has no
+  visitante_id until the brand binds it (`almacen.eventos_insertar`), PRODUCT.md §8;
 - a click counts once per (socio, marca, IP hash) per hour across all of that partner's codes;
   a repeat within the hour of a counted click is stored `descartado`/`duplicado`
   (`services.duplicados`: the Redis claim, or a database look-up when Redis is unavailable);
@@ -20,15 +28,16 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -43,7 +52,7 @@ from alpespartners.api.ratelimit import (
     redis_crudo,
 )
 from alpespartners.senales import enviar_al_confirmar
-from eventos_medios import almacen
+from eventos_medios import almacen, destinos
 from eventos_medios.models import (
     EstadoAtribucion,
     MotivoDescarte,
@@ -76,19 +85,22 @@ _LARGO_SUB = 100
 _SUB_VALIDO = re.compile(r"[\x21-\x7e ]+")
 _TTL_PUBLICACION_SEGUNDOS = 30
 _TTL_PUBLICACION_AUSENTE_SEGUNDOS = 5
-_PREFIJO_CACHE = "pubcod:"
+# "pubdst:": values carry the activity flag (an older "pubcod:" value has none: never read it).
+_PREFIJO_CACHE = "pubdst:"
 _AUSENTE = "-"
 _LARGO_USER_AGENT = 512
 
 
 @dataclass(frozen=True)
 class DestinoPublicacion:
-    """What the hot path needs of a publicacion (cached by codigo)."""
+    """What the hot path needs of a publicacion (cached by codigo). Only destinations on the
+    marca's domains are ever built; `activo` is False when its socio or marca is deactivated."""
 
     publicacion_id: uuid.UUID
     marca_id: uuid.UUID | None
     socio_id: uuid.UUID | None
     url_destino: str
+    activo: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,15 +119,15 @@ class ResultadoClick:
     espera: int | None = None
 
 
-def subs_limpiar(consulta: Any) -> str:
-    """The click's metadata as JSON text: `sub1`…`sub5` from the link's query (a Mapping),
-    truncated and dropped unless printable ASCII; `{}` when none."""
+def subs_limpiar(consulta: Any) -> dict[str, str]:
+    """`sub1`…`sub5` from the link's query (a Mapping), truncated and dropped unless printable
+    ASCII: what the click keeps in its metadata for the partner's postbacks."""
     subs = {}
     for nombre in PARAMETROS_SUB:
         valor = str(consulta.get(nombre) or "")[:_LARGO_SUB]
         if valor and _SUB_VALIDO.fullmatch(valor):
             subs[nombre] = valor
-    return json.dumps(subs, separators=(",", ":")) if subs else "{}"
+    return subs
 
 
 def ip_hash(ip: str) -> str:
@@ -156,6 +168,7 @@ def _codificar(destino: DestinoPublicacion | None) -> str:
             str(destino.publicacion_id),
             str(destino.marca_id or ""),
             str(destino.socio_id or ""),
+            "1" if destino.activo else "0",
             destino.url_destino,
         )
     )
@@ -164,12 +177,13 @@ def _codificar(destino: DestinoPublicacion | None) -> str:
 def _decodificar(valor: str) -> DestinoPublicacion | None:
     if valor == _AUSENTE:
         return None
-    pid, mid, sid, url = valor.split("|", 3)
+    pid, mid, sid, activo, url = valor.split("|", 4)
     return DestinoPublicacion(
         publicacion_id=uuid.UUID(pid),
         marca_id=uuid.UUID(mid) if mid else None,
         socio_id=uuid.UUID(sid) if sid else None,
         url_destino=url,
+        activo=activo == "1",
     )
 
 
@@ -177,28 +191,63 @@ def _ttl(destino: DestinoPublicacion | None) -> int:
     return _TTL_PUBLICACION_SEGUNDOS if destino else _TTL_PUBLICACION_AUSENTE_SEGUNDOS
 
 
-def publicacion_cache_invalidar(*, codigo: str) -> None:
-    """Drop the cached destination of a tracking code (call after changing url_destino)."""
+_CODIGOS_POR_BORRADO = 500
+
+
+def destinos_cache_invalidar(*, codigos: Iterable[str]) -> None:
+    """Drop the cached destinations of these tracking codes (after a change to a publicacion's
+    url_destino, to its marca's domains or activation, or to its socio's activation). Deleted
+    in chunks of `_CODIGOS_POR_BORRADO` keys per command; best effort: the short TTL expires
+    them anyway."""
+    claves = [_clave_publicacion(c) for c in codigos]
     try:
         r = redis_crudo()
-        if r is not None:
-            r.delete(cache.make_key(_clave_publicacion(codigo)))
-        else:
-            cache.delete(_clave_publicacion(codigo))
+        for inicio in range(0, len(claves), _CODIGOS_POR_BORRADO):
+            trozo = claves[inicio : inicio + _CODIGOS_POR_BORRADO]
+            if r is not None:
+                r.delete(*(cache.make_key(c) for c in trozo))
+            else:
+                cache.delete_many(trozo)
     except Exception as exc:  # noqa: BLE001 - the short TTL expires it anyway
         cache_fallo(exc, donde="publicacion cache")
 
 
+def publicacion_cache_invalidar(*, codigo: str) -> None:
+    """Drop the cached destination of a tracking code (call after changing url_destino)."""
+    destinos_cache_invalidar(codigos=[codigo])
+
+
 def _publicacion_de_la_base(codigo: str) -> DestinoPublicacion | None:
+    """The destination of `codigo` from the database (one query, joining its marca and socio),
+    or None when the link must not redirect: no url_destino, no marca, or a url_destino off
+    the marca's domains."""
     fila = (
         Publicacion.objects.filter(codigo=codigo)
-        .values_list("id", "marca_id", "medio__socio_id", "url_destino")
+        .values_list(
+            "id",
+            "marca_id",
+            "medio__socio_id",
+            "url_destino",
+            "marca__dominios",
+            "marca__sitio_web",
+            "marca__activo",
+            "medio__socio__activo",
+        )
         .first()
     )
-    if fila is None or not fila[3]:
+    if fila is None:
+        return None
+    pid, marca_id, socio_id, url, dominios, sitio_web, marca_activa, socio_activo = fila
+    if not url or marca_id is None:
+        return None
+    if not destinos.url_destino_permitida(url, destinos.dominios_efectivos(dominios, sitio_web)):
         return None
     return DestinoPublicacion(
-        publicacion_id=fila[0], marca_id=fila[1], socio_id=fila[2], url_destino=fila[3]
+        publicacion_id=pid,
+        marca_id=marca_id,
+        socio_id=socio_id,
+        url_destino=url,
+        activo=bool(marca_activa) and socio_activo is not False,
     )
 
 
@@ -252,8 +301,9 @@ class _Consulta:
 # `duplicados.clave_redis` builds it (prefix ARGV[3], '' when not claiming; IP hash ARGV[4]):
 # the publicacion is not known before this round trip, and a click counts per (socio, marca,
 # IP hash). (A key built inside a script rules out Redis Cluster; this project uses one
-# Redis.) No claim when the destination is unknown or the request is over its rate limit
-# (ARGV[5], -1 when none). Returns {count or -1, cached value or nil, 1 if claimed now else 0}.
+# Redis.) No claim when the destination is unknown, inactive (its flag is not '1': the click
+# is discarded) or the request is over its rate limit (ARGV[5], -1 when none). Returns
+# {count or -1, cached value or nil, 1 if claimed now else 0}.
 _LUA_CONSULTA = """
 local cuenta = -1
 if KEYS[1] ~= '' then
@@ -264,10 +314,12 @@ local destino = redis.call('GET', KEYS[2])
 local reclamado = 0
 local permitido = KEYS[1] == '' or cuenta <= tonumber(ARGV[5])
 if ARGV[3] ~= '' and destino and destino ~= '-' and permitido then
-  local marca, socio = string.match(destino, '^[^|]*|([^|]*)|([^|]*)|')
-  local clave = ARGV[3] .. (socio or '') .. ':' .. (marca or '') .. ':' .. ARGV[4]
-  if redis.call('SET', clave, 1, 'EX', ARGV[2], 'NX') then
-    reclamado = 1
+  local marca, socio, activo = string.match(destino, '^[^|]*|([^|]*)|([^|]*)|([^|]*)|')
+  if activo == '1' then
+    local clave = ARGV[3] .. (socio or '') .. ':' .. (marca or '') .. ':' .. ARGV[4]
+    if redis.call('SET', clave, 1, 'EX', ARGV[2], 'NX') then
+      reclamado = 1
+    end
   end
 end
 return {cuenta, destino, reclamado}
@@ -344,8 +396,9 @@ def _decision(
     contado: bool | None,
     regla: duplicados.ReglaDuplicados,
 ) -> _Decision:
-    """`contado`: whether the click took its claim (None: not asked, it is already discarded)."""
-    if contado is None:
+    """`contado`: whether the click took its claim (None: not asked, it is already discarded).
+    An inactive destination never claims: its click is discarded as `inactivo`."""
+    if contado is None or not destino.activo:
         return _Decision(destino=destino)
     clave = duplicados.ClaveClick(destino.socio_id, destino.marca_id, huella_ip)
     return _Decision(
@@ -375,7 +428,7 @@ def _decidir_con_redis(
     _recordar(codigo, destino, r)
     if destino is None:
         return _Decision()
-    if not reclamar:
+    if not reclamar or not destino.activo:
         return _Decision(destino=destino)
     clave = duplicados.ClaveClick(destino.socio_id, destino.marca_id, huella_ip)
     contado, regla = _contar(duplicados.DuplicadosRedis(r), clave, ahora)
@@ -392,7 +445,7 @@ def _decidir_sin_redis(
     destino = publicacion_destino(codigo=codigo)
     if destino is None:
         return _Decision()
-    if not reclamar:
+    if not reclamar or not destino.activo:
         return _Decision(destino=destino)
     clave = duplicados.ClaveClick(destino.socio_id, destino.marca_id, huella_ip)
     regla = duplicados.DuplicadosBaseDeDatos()
@@ -434,6 +487,15 @@ def _guardar(decision: _Decision, destino: DestinoPublicacion, **click: Any) -> 
         raise
 
 
+def _metadata(visitante_id: str, subs: Mapping[str, str] | None) -> str:
+    """The click's metadata as JSON text: the `apc_vid` hint, when the link carried a
+    well-formed one, and the partner's `sub1`…`sub5` labels; `{}` when neither."""
+    datos: dict[str, str] = dict(subs or {})
+    if visitante_id and VISITANTE_VALIDO.match(visitante_id):
+        datos[PARAMETRO_VISITANTE] = visitante_id
+    return orjson.dumps(datos).decode() if datos else "{}"
+
+
 def _descarte_previo(*, es_head: bool, user_agent: str) -> str:
     """Why the click is discarded before any look-up (HEAD, bot), or ''."""
     if es_head:
@@ -451,23 +513,22 @@ def click_registrar(
     es_head: bool = False,
     visitante_id: str = "",
     limite: Limite | None = None,
-    metadata_json: str = "{}",
+    subs: Mapping[str, str] | None = None,
 ) -> ResultadoClick:
     """Handle one hit on the tracking link `codigo`: rate limit, look up, classify, store.
 
     Returns `ResultadoClick` with either `espera` (rate limited: answer 429 + Retry-After,
-    nothing stored), `click=None` (unknown code or no url_destino: 404, nothing stored) or the
-    stored click and its redirect URL. The INSERT runs in autocommit, so the click is durable
-    before the caller answers; `eventos_registrados` is sent after commit for counted
-    (non-discarded) clicks.
+    nothing stored), `click=None` (unknown code, or no destination on the marca's domains:
+    404, nothing stored) or the stored click and its redirect URL. `visitante_id` (the link's
+    `apc_vid`) is kept in the click's metadata only, never as its visitante_id. The INSERT
+    runs in autocommit, so the click is durable before the caller answers;
+    `eventos_registrados` is sent after commit for counted (non-discarded) clicks.
     """
     if not CODIGO_VALIDO.match(codigo):
         return ResultadoClick(click=None)
     ahora = timezone.now()
     huella_ip = ip_hash(ip)
     user_agent = user_agent[:_LARGO_USER_AGENT].replace("\x00", "")
-    if visitante_id and not VISITANTE_VALIDO.match(visitante_id):
-        visitante_id = ""
     descarte = _descarte_previo(es_head=es_head, user_agent=user_agent)
     decision = _decidir(
         codigo=codigo, huella_ip=huella_ip, reclamar=not descarte, limite=limite, ahora=ahora
@@ -475,7 +536,9 @@ def click_registrar(
     destino = decision.destino
     if destino is None:
         return ResultadoClick(click=None, espera=decision.espera)
-    if decision.duplicado:
+    if not destino.activo and not descarte:
+        descarte = MotivoDescarte.INACTIVO.value
+    elif decision.duplicado:
         descarte = MotivoDescarte.DUPLICADO.value
     estado = EstadoAtribucion.DESCARTADO.value if descarte else EstadoAtribucion.PENDIENTE.value
     evento_id = uuid.uuid4()
@@ -484,12 +547,11 @@ def click_registrar(
         destino,
         evento_id=evento_id,
         momento=ahora,
-        visitante_id=visitante_id,
+        metadata_json=_metadata(visitante_id, subs),
         ip_hash=huella_ip,
         user_agent=user_agent,
         estado=estado,
         motivo_descarte=descarte,
-        metadata_json=metadata_json,
     )
     if not descarte:
         enviar_al_confirmar(eventos_registrados, sender=click_registrar, evento_ids=[evento_id])

@@ -40,6 +40,8 @@ class MarcaFactory(factory.django.DjangoModelFactory):
     nombre = factory.Sequence(lambda n: f"Marca {n}")
     slug = factory.Sequence(lambda n: f"marca-{n}")
     sitio_web = "https://marca.example.com"
+    # The factories' url_destino values are on *.example.com (PRODUCT.md §8, destinations).
+    dominios = factory.LazyFunction(lambda: ["example.com"])
 
 
 class MedioMarketingFactory(factory.django.DjangoModelFactory):
@@ -78,4 +80,10 @@ class EventoFactory(factory.django.DjangoModelFactory):
     marca = factory.LazyAttribute(lambda o: o.publicacion.marca if o.publicacion else None)
     socio = factory.LazyAttribute(
         lambda o: o.publicacion.medio.socio if o.publicacion and o.publicacion.medio else None
+    )
+    visitante_id = ""
+    # As ingestion stores it: a visitante_id given with the event is the brand's word. (A
+    # tracking-link click has none: tests of that path go through `/t/`.)
+    origen_visitante = factory.LazyAttribute(
+        lambda o: m.OrigenVisitante.MARCA if o.visitante_id else ""
     )

@@ -95,7 +95,6 @@ def test_el_insert_del_click_guarda_una_fila_completa():
         marca_id=marca.pk,
         publicacion_id=pub.pk,
         socio_id=None,
-        visitante_id="",
         ip_hash="a" * 64,
         user_agent="Mozilla/5.0",
         estado=EstadoAtribucion.PENDIENTE,
@@ -103,4 +102,59 @@ def test_el_insert_del_click_guarda_una_fila_completa():
     )
     evento = Evento.objects.get(pk=evento_id)
     assert evento.tipo == TipoEvento.CLICK and evento.metadata == {}
+    assert (evento.visitante_id, evento.origen_visitante, evento.motivo_atribucion) == ("", "", "")
     assert evento.valor is None and evento.click_id is None and evento.atribuido_en is None
+
+
+@pytest.mark.django_db
+def test_los_touchpoints_son_solo_visitantes_que_la_marca_avala():
+    """PRODUCT.md §8: a visitante_id a tracking link supplied (`enlace`) never makes a
+    touchpoint; one the brand sent or bound (`marca`) does. Both query paths agree."""
+    pub = PublicacionFactory()
+    ahora = dt.datetime.now(dt.UTC)
+    avalado = EventoFactory(publicacion=pub, visitante_id="v", ocurrido_en=ahora)
+    EventoFactory(publicacion=pub, visitante_id="v", origen_visitante="enlace", ocurrido_en=ahora)
+    ventanas = {(pub.marca_id, "v"): (ahora - dt.timedelta(days=1), ahora)}
+    assert [f[0] for f in almacen.touchpoints_leer(ventanas=ventanas)] == [avalado.pk]
+    assert [f[0] for f in almacen._touchpoints_orm(ventanas)] == [avalado.pk]
+
+
+@pytest.mark.django_db
+def test_enlazar_solo_clicks_de_la_marca_y_la_primera_vez():
+    pub = PublicacionFactory()
+    click = EventoFactory(publicacion=pub)
+    otra_marca = EventoFactory(publicacion=PublicacionFactory())
+    interaccion = EventoFactory(publicacion=pub, tipo=TipoEvento.INTERACCION)
+    almacen.clicks_enlazar(
+        [
+            (click.pk, "v-1", pub.marca_id),
+            (otra_marca.pk, "v-1", pub.marca_id),
+            (interaccion.pk, "v-1", pub.marca_id),
+        ]
+    )
+    almacen.clicks_enlazar([(click.pk, "v-2", pub.marca_id)])
+    filas = dict(Evento.objects.values_list("pk", "visitante_id"))
+    assert filas == {click.pk: "v-1", otra_marca.pk: "", interaccion.pk: ""}
+    click.refresh_from_db()
+    assert click.origen_visitante == "marca"
+
+
+@pytest.mark.django_db
+def test_marcar_atribucion_escribe_el_motivo_y_lo_limpia():
+    evento = EventoFactory(tipo=TipoEvento.VENTA, publicacion=None)
+    ahora = dt.datetime.now(dt.UTC)
+    almacen.eventos_marcar_atribucion(
+        [(evento.pk, EstadoAtribucion.SIN_ATRIBUCION, None, "marca_inactiva")],
+        ahora=ahora,
+        solo_pendientes=True,
+    )
+    evento.refresh_from_db()
+    assert (evento.estado_atribucion, evento.motivo_atribucion) == (
+        "sin_atribucion",
+        "marca_inactiva",
+    )
+    almacen.eventos_marcar_atribucion(
+        [(evento.pk, EstadoAtribucion.ATRIBUIDO, None)], ahora=ahora, solo_pendientes=False
+    )
+    evento.refresh_from_db()
+    assert (evento.estado_atribucion, evento.motivo_atribucion) == ("atribuido", "")

@@ -68,11 +68,15 @@ def test_la_respuesta_de_creacion_es_igual_al_detalle(cliente_marca, marca):
     assert detalle.json() == resp.json()
 
 
-def test_codigo_referido_fija_el_socio(cliente_marca):
+def test_codigo_referido_fuera_del_programa_es_400_como_uno_desconocido(cliente_marca):
+    """A code is accepted only for a partner in the marca's programme, a relation the money
+    app registers (`eventos_medios.programa`; accepted codes: tests/test_confianza_rastreo)."""
     socio = SocioFactory()
-    resp = _post(cliente_marca, {"tipo": "registro", "codigo_referido": socio.codigo_referido})
-    assert resp.status_code == 201
-    assert resp.json()["socio"] == str(socio.id)
+    ajeno = _post(cliente_marca, {"tipo": "registro", "codigo_referido": socio.codigo_referido})
+    desconocido = _post(cliente_marca, {"tipo": "registro", "codigo_referido": "NOEXISTE"})
+    assert ajeno.status_code == desconocido.status_code == 400
+    assert ajeno.json() == desconocido.json()
+    assert not Evento.objects.exists()
 
 
 def test_ocurrido_en_por_defecto_es_ahora(cliente_marca):

@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from alpespartners.api.ratelimit import cache_reiniciar_cortacircuitos, redis_crudo
-from eventos_medios.models import EstadoAtribucion, Evento, MotivoDescarte, TipoEvento
+from eventos_medios.models import EstadoAtribucion, Evento, MotivoDescarte, Publicacion, TipoEvento
 from eventos_medios.services import duplicados
 from eventos_medios.services.tracking import (
     es_bot,
@@ -281,12 +281,15 @@ def test_un_click_limitado_no_consume_la_ventana_de_duplicados():
     assert contado.estado_atribucion == EstadoAtribucion.PENDIENTE
 
 
-def test_visitante_id_desde_apc_vid():
+def test_apc_vid_es_solo_una_pista_en_metadata():
+    """PRODUCT.md §8: the link's apc_vid is kept in the click's metadata, never as its
+    visitante_id (only the brand binds a click to a visitor)."""
     pub = PublicacionFactory()
     bueno = Evento.objects.get(id=_click_id(_clic(pub, query="?apc_vid=vis-123")))
     malo = Evento.objects.get(id=_click_id(_clic(pub, query="?apc_vid=<script>")))
-    assert bueno.visitante_id == "vis-123"
-    assert malo.visitante_id == ""
+    assert (bueno.visitante_id, bueno.origen_visitante) == ("", "")
+    assert bueno.metadata == {"apc_vid": "vis-123"}
+    assert (malo.visitante_id, malo.metadata) == ("", {})
 
 
 def test_user_agent_se_trunca_a_512():
@@ -295,10 +298,17 @@ def test_user_agent_se_trunca_a_512():
     assert len(Evento.objects.get(id=_click_id(resp)).user_agent) == 512
 
 
-def test_publicacion_legada_sin_marca_ni_socio_registra_el_click():
+def test_publicacion_legada_sin_marca_no_redirige():
+    """A publicacion without a marca has no domains to redirect to (PRODUCT.md §8): 404."""
     pub = PublicacionFactory(marca=None, medio=MedioMarketingFactory(socio=None))
+    assert _clic(pub).status_code == 404
+    assert not Evento.objects.filter(publicacion=pub).exists()
+
+
+def test_publicacion_legada_sin_socio_registra_el_click():
+    pub = PublicacionFactory(medio=MedioMarketingFactory(socio=None))
     evento = Evento.objects.get(id=_click_id(_clic(pub)))
-    assert evento.marca_id is None and evento.socio_id is None
+    assert evento.marca_id == pub.marca_id and evento.socio_id is None
 
 
 def test_la_senal_se_envia_tras_commit_solo_para_clicks_contados(
@@ -353,3 +363,47 @@ def test_actualizar_url_destino_por_el_servicio_aplica_al_instante(
             publicacion=pub, datos={"url_destino": "https://despues.example.com/"}
         )
     assert _clic(pub)["Location"].startswith("https://despues.example.com/")
+
+
+def test_el_destino_cacheado_lleva_la_bandera_de_actividad():
+    from eventos_medios.services.tracking import DestinoPublicacion, _codificar, _decodificar
+
+    destino = DestinoPublicacion(
+        publicacion_id=uuid.uuid4(),
+        marca_id=uuid.uuid4(),
+        socio_id=None,
+        url_destino="https://tienda.example.com/a|b?c=d",
+        activo=False,
+    )
+    assert _decodificar(_codificar(destino)) == destino
+
+
+def test_invalidar_muchos_destinos_a_la_vez():
+    from eventos_medios.services.tracking import destinos_cache_invalidar, publicacion_destino
+
+    pubs = PublicacionFactory.create_batch(3, url_destino="https://a.example.com/")
+    for pub in pubs:
+        assert publicacion_destino(codigo=pub.codigo).url_destino == "https://a.example.com/"
+    Publicacion.objects.filter(pk__in=[p.pk for p in pubs]).update(
+        url_destino="https://b.example.com/"
+    )
+    destinos_cache_invalidar(codigos=[p.codigo for p in pubs] + [f"X{i}" for i in range(600)])
+    for pub in pubs:
+        assert publicacion_destino(codigo=pub.codigo).url_destino == "https://b.example.com/"
+
+
+def test_marca_inactiva_redirige_y_descarta():
+    pub = PublicacionFactory(marca__activo=False)
+    resp = _clic(pub)
+    assert resp.status_code == 302
+    evento = Evento.objects.get(id=_click_id(resp))
+    assert (evento.estado_atribucion, evento.motivo_descarte) == (
+        EstadoAtribucion.DESCARTADO,
+        MotivoDescarte.INACTIVO,
+    )
+
+
+def test_un_bot_en_un_enlace_inactivo_sigue_siendo_bot():
+    pub = PublicacionFactory(medio__socio__activo=False)
+    evento = Evento.objects.get(id=_click_id(_clic(pub, ua="Googlebot/2.1")))
+    assert evento.motivo_descarte == MotivoDescarte.BOT

@@ -84,7 +84,8 @@ def _datos_demo():
     )
 
     azar = random.Random(6)
-    marca = MarcaFactory(nombre="Alpes Outdoor")
+    # Its links may redirect to the test server itself (PRODUCT.md §8, destinations).
+    marca = MarcaFactory(nombre="Alpes Outdoor", dominios=["example.com", "localhost"])
     socios = [SocioFactory(nombre=n) for n in ("Ana Trail", "Blog Cumbres", "Carlos Bici")]
     pubs = [
         PublicacionFactory(

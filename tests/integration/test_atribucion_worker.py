@@ -84,9 +84,13 @@ def test_clicks_y_conversiones_por_http_acaban_en_comisiones_y_recompensas(
     )
     assert r.status_code == 302, r.text
     click_a = parse_qs(urlparse(r.headers["Location"]).query)["apc_click"][0]
-    # 2. …then B's post, reported by the brand's own redirector.
+    # 2. A lead that follows A's click: 2.00 fixed to A (click_id wins over the visitor). It
+    # carries the visitor too, so the brand binds A's click to vis-1 (the link's apc_vid
+    # alone never makes a touchpoint: PRODUCT.md §8).
+    lead = evento(tipo="lead", click_id=click_a, visitante_id="vis-1")
+    # 3. …then B's post, reported by the brand's own redirector.
     evento(tipo="click", publicacion=str(programa["pubs"][b.pk].pk), visitante_id="vis-1")
-    # 3. A sale by that visitor: linear model → 50/50 of 10 % of 200.00.
+    # 4. A sale by that visitor: linear model → 50/50 of 10 % of 200.00.
     venta = evento(
         tipo="venta",
         visitante_id="vis-1",
@@ -94,8 +98,6 @@ def test_clicks_y_conversiones_por_http_acaban_en_comisiones_y_recompensas(
         moneda="EUR",
         referencia_externa=f"pedido-{uuid.uuid4()}",
     )
-    # 4. A lead that follows A's click: 2.00 fixed to A (click_id wins over the visitor).
-    lead = evento(tipo="lead", click_id=click_a, visitante_id="vis-1")
     # 5. A batch: a sale with B's referral code (10 % of 50.00) and one nobody brought.
     lote = api.post(
         f"{base}/api/v1/eventos/lote/",

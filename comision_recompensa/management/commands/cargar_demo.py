@@ -62,6 +62,8 @@ from eventos_medios.services.tokens import token_emitir
 ESPACIO_DEMO = uuid.UUID("6f1d2a2e-6a0b-4d8e-9a51-a1e5d3f0c0de")
 MONEDA = "EUR"
 SITIO = "https://alpes-outdoor.example.com"
+# Where the demo's tracking links may redirect (PRODUCT.md §8): the shop and its subdomains.
+DOMINIOS = ["alpes-outdoor.example.com"]
 VISITANTES = 150
 SEMILLA = 20250907
 USUARIO_ADMIN = "admin"
@@ -237,13 +239,20 @@ class Command(ComandoOperador):
                 "nombre": "Alpes Outdoor",
                 "slug": SLUG_MARCA,
                 "sitio_web": SITIO,
+                "dominios": DOMINIOS,
                 "modelo_atribucion": ModeloAtribucion.ULTIMO_CLIC,
                 "ventana_atribucion_dias": 30,
             },
         )
+        cambiados = []
         if not marca.slug:
             marca.slug = SLUG_MARCA
-            marca.save(update_fields=["slug"])
+            cambiados.append("slug")
+        if not marca.dominios:  # a demo loaded before brands declared their domains
+            marca.dominios = DOMINIOS
+            cambiados.append("dominios")
+        if cambiados:
+            marca.save(update_fields=[*cambiados, "actualizado_en"])
         return marca
 
     @staticmethod

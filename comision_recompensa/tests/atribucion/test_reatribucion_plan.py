@@ -113,7 +113,7 @@ def test_de_un_socio_a_un_reparto_cambia_crea_y_suelta_el_socio_del_evento():
     assert creada["socio_id"] == B and creada["participacion"] == D("0.5")
     assert [c["accion"] for c in plan.cambios] == ["cambiada", "creada"]
     assert plan.cambios[0]["detalle"]["detalle_anterior"] == viejo.detalle_atribucion
-    assert plan.estados == [(ev.id, EstadoAtribucion.ATRIBUIDO, None)]  # a split: no socio
+    assert plan.estados == [(ev.id, EstadoAtribucion.ATRIBUIDO, None, "")]  # a split: no socio
     assert plan.tocados == [ev.id]
     assert plan.balance.por_socio[str(B)]["delta"] == {"EUR": "5.00"}
 
@@ -134,7 +134,7 @@ def test_quien_pierde_el_credito_se_revierte_y_el_evento_queda_sin_atribucion():
     viejo = _viejo(ev, A, "1", "10.00", EstadoCredito.PENDIENTE)
     plan = _plan(ev, _resultado(ev), [viejo])
     assert plan.revertir[Comision] == [viejo.id]
-    assert plan.estados == [(ev.id, EstadoAtribucion.SIN_ATRIBUCION, None)]
+    assert plan.estados == [(ev.id, EstadoAtribucion.SIN_ATRIBUCION, None, "")]
 
 
 def test_con_un_solo_socio_no_se_toca_el_evento_ni_los_demas():
