@@ -5,8 +5,10 @@ from django.contrib import admin
 
 from comision_recompensa.asociaciones import admin as _asociaciones  # noqa: F401
 from comision_recompensa.atribucion import admin as _atribucion  # noqa: F401
+from comision_recompensa.contratos import admin as _contratos  # noqa: F401
 from comision_recompensa.creditos import admin as _creditos  # noqa: F401
 from comision_recompensa.pagos import admin as _pagos  # noqa: F401
+from comision_recompensa.perfiles import admin as _perfiles  # noqa: F401
 from comision_recompensa.reportes.exportacion import exportar_csv
 
 # Every changelist (eventos, comisiones, recompensas, pagos, …) can export its selection as a

@@ -1,21 +1,50 @@
-"""Domain events of the money app (past tense).
+"""Domain events of the money app (past tense). Contract: PRODUCT.md §9 "Transactions".
 
-Every one is sent with `alpespartners.senales.enviar_al_confirmar`: after the change commits,
-robustly (a failing receiver is logged and never undoes the change). Their receivers today
-queue Celery tasks or invalidate the report rollup. Receivers that must write atomically with
-the change (audit rows, outbox rows, review holds) need a signal sent with
-`enviar_en_transaccion` instead (PRODUCT.md §9, "Transactions").
+Two ways of sending (`alpespartners.senales`), named per signal below:
+- [T] `enviar_en_transaccion`: inside the transaction of the change, so receivers that write
+  audit rows, outbox rows (webhook deliveries, e-mails) or review holds are atomic with it; a
+  receiver that raises rolls the change back. Receivers that only queue Celery tasks or touch
+  caches wrap themselves with `receptor_al_confirmar` (run after commit, failures isolated).
+- [C] `enviar_al_confirmar`: after the change commits, robustly.
 
-comision_aprobada / recompensa_aprobada      — credito_id: UUID
-comision_revertida / recompensa_revertida    — credito_id: UUID, motivo: str
-comision_pagada / recompensa_pagada          — credito_id: UUID, pago_id: UUID
-eventos_atribuidos                           — evento_ids: list[UUID]
-pago_generado                                — pago_id: UUID (a new Pago is in the outbox)
-pago_reintentado                             — pago_id: UUID (a dead letter is back in it)
-pago_confirmado                              — pago_id: UUID
+Every signal carries ids (never model instances) plus the small facts a receiver needs; `por`
+is the acting user's id (None for the system) and `origen` says where the change came from
+("api", "admin", "sistema:<task>", "comando:<name>").
 
-The sender of the credit signals is the credit's model class (Comision or Recompensa); that of
-the Pago signals is Pago; that of `eventos_atribuidos` the service that attributed.
+Credits (sender: Comision or Recompensa)
+  comision_aprobada / recompensa_aprobada      [C] credito_id: UUID
+  comision_revertida / recompensa_revertida    [C] credito_id: UUID, motivo: str
+  comision_pagada / recompensa_pagada          [T] credito_id: UUID, pago_id: UUID
+Attribution (sender: the attributing service)
+  eventos_atribuidos                           [C] evento_ids: list[UUID]
+Payouts (sender: Pago)
+  pago_generado                                [T] pago_id, socio_id, marca_id (None: no brand),
+                                                   monto: Decimal, moneda: str, origen
+  pago_retenido                                [T] pago_id, controles_fallidos: list[str],
+                                                   estado_anterior: str, origen
+  pago_reanudado                               [T] pago_id, origen — a held Pago passed all its
+                                                   controls and is back in the outbox
+  pago_liberado                                [T] pago_id, por, motivo: str,
+                                                   controles_fallidos: list[str], origen
+  pago_enviado                                 [T] pago_id, intentos: int
+  pago_fallido                                 [T] pago_id, error: str, origen ("entrega": the
+                                                   outbox gave up; "componente": rejected)
+  pago_reintentado                             [T] pago_id, por, origen — a dead letter is back
+                                                   in the outbox
+  pago_confirmado                              [T] pago_id, monto: Decimal, moneda: str
+Contracts (sender: Contrato / AceptacionContrato)
+  contrato_publicado                           [T] contrato_id, asociacion_id, version: int,
+                                                   vigente_desde: date, por, origen
+  contrato_aceptado                            [T] contrato_id, aceptacion_id, socio_id,
+                                                   asociacion_id, version: int, por
+Payout profile (sender: PerfilPago). The reference is always masked in these arguments.
+  perfil_pago_cambiado                         [T] socio_id, por, antes: dict, despues: dict,
+                                                   origen
+  perfil_pago_revelado                         [T] socio_id, por, motivo: str, origen
+
+`comision_aprobada`, `comision_revertida` (and the recompensa ones) and `eventos_atribuidos`
+are still sent after commit by their owners; the others listed [T] are sent inside the
+transaction.
 """
 
 from django.dispatch import Signal
@@ -28,5 +57,14 @@ comision_pagada = Signal()
 recompensa_pagada = Signal()
 eventos_atribuidos = Signal()
 pago_generado = Signal()
+pago_retenido = Signal()
+pago_reanudado = Signal()
+pago_liberado = Signal()
+pago_enviado = Signal()
+pago_fallido = Signal()
 pago_reintentado = Signal()
 pago_confirmado = Signal()
+contrato_publicado = Signal()
+contrato_aceptado = Signal()
+perfil_pago_cambiado = Signal()
+perfil_pago_revelado = Signal()

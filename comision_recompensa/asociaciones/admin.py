@@ -21,6 +21,7 @@ from comision_recompensa.asociaciones.services import (
     asociacion_validar_terminos,
     regla_validar,
 )
+from comision_recompensa.contratos.admin import ContratoInline
 from comision_recompensa.models import AsociacionEstrategica, ReglaPago
 
 
@@ -82,7 +83,7 @@ class AsociacionForm(forms.ModelForm):
 class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
     filtro_alcance = staticmethod(acceso.q_asociaciones)
     form = AsociacionForm
-    inlines = [ReglaPagoInline]
+    inlines = [ReglaPagoInline, ContratoInline]
     list_display = ["__str__", "marca", "socio", "tipo", "vigencia_inicio", "vigencia_fin"]
     list_filter = ["tipo", "marca"]
     list_select_related = ["marca", "socio"]
@@ -104,6 +105,7 @@ class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
         reglas = [
             {campo: f.cleaned_data.get(campo) for campo in CAMPOS_REGLA}
             for formset in formsets
+            if formset.model is ReglaPago  # the contract versions inline is read-only
             for f in formset.forms
             if f.cleaned_data.get("tipo_evento") and not f.cleaned_data.get("DELETE")
         ]
