@@ -21,7 +21,7 @@ from comision_recompensa.asociaciones.services import (
     asociacion_validar_terminos,
     regla_validar,
 )
-from comision_recompensa.contratos.admin import ContratoInline
+from comision_recompensa.contratos.admin import contratos_de_asociacion_html
 from comision_recompensa.models import AsociacionEstrategica, ReglaPago
 
 
@@ -83,7 +83,7 @@ class AsociacionForm(forms.ModelForm):
 class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
     filtro_alcance = staticmethod(acceso.q_asociaciones)
     form = AsociacionForm
-    inlines = [ReglaPagoInline, ContratoInline]
+    inlines = [ReglaPagoInline]
     list_display = ["__str__", "marca", "socio", "tipo", "vigencia_inicio", "vigencia_fin"]
     list_filter = ["tipo", "marca"]
     list_select_related = ["marca", "socio"]
@@ -94,7 +94,11 @@ class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         base = ["creado_en", "actualizado_en"]
-        return [*base, "marca", "socio"] if obj is not None else base
+        return [*base, "marca", "socio", "contratos"] if obj is not None else base
+
+    @admin.display(description="contract versions")
+    def contratos(self, obj: AsociacionEstrategica) -> str:
+        return contratos_de_asociacion_html(obj.pk)
 
     # Writes go through the services (one place for the rules); the forms above already ran
     # the same validators, so the service call does not fail on input the form accepted.
@@ -105,7 +109,6 @@ class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
         reglas = [
             {campo: f.cleaned_data.get(campo) for campo in CAMPOS_REGLA}
             for formset in formsets
-            if formset.model is ReglaPago  # the contract versions inline is read-only
             for f in formset.forms
             if f.cleaned_data.get("tipo_evento") and not f.cleaned_data.get("DELETE")
         ]

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from alpespartners import alcance as acceso
 from alpespartners.admin_comun import FiltradoPorAlcance, SoloLectura
@@ -212,20 +212,34 @@ class AceptacionContratoAdmin(SoloLectura, admin.ModelAdmin):
     readonly_fields = ["contrato", "socio", "usuario", "aceptado_en", "ip_hash", "hash_texto"]
 
 
-class ContratoInline(admin.TabularInline):
-    """The agreement's contract versions (read-only; write them in the contracts admin)."""
-
-    model = Contrato
-    fields = ["version", "vigente_desde", "publicado_en", "hash_texto"]
-    readonly_fields = ["version", "vigente_desde", "publicado_en", "hash_texto"]
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ["-version"]
-    verbose_name_plural = "contract versions (write and publish them under Contratos)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+def contratos_de_asociacion_html(asociacion_id: Any) -> str:
+    """The agreement's contract versions as a small table with links, for the agreement's
+    change page (read-only: versions are written and published in the contracts admin)."""
+    if asociacion_id is None:
+        return "Save the agreement first."
+    versiones = list(Contrato.objects.filter(asociacion_id=asociacion_id).order_by("-version"))
+    vigente = contrato_vigente(asociacion_id=asociacion_id)
+    aceptadas = aceptaciones_de(contrato_ids=[c.pk for c in versiones])
+    dia = hoy()
+    nueva = reverse("admin:comision_recompensa_contrato_add") + f"?asociacion={asociacion_id}"
+    filas = format_html_join(
+        "",
+        '<tr><td><a href="{}">v{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                reverse("admin:comision_recompensa_contrato_change", args=[c.pk]),
+                c.version,
+                contrato_estado(c, vigente, dia),
+                c.vigente_desde,
+                "✔ accepted" if c.pk in aceptadas else "—",
+            )
+            for c in versiones
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>version</th><th>state</th><th>in force from</th>"
+        '<th>partner</th></tr></thead><tbody>{}</tbody></table><p><a href="{}">'
+        "Write a new version…</a></p>",
+        filas,
+        nueva,
+    )

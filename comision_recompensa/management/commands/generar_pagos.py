@@ -89,7 +89,7 @@ class Command(ComandoOperador):
             self.stdout.write(
                 self.style.WARNING(
                     f"{len(retenidos)} of them held (retenido): a compliance control failed; "
-                    "see the Pago in the admin or GET /api/v1/pagos/{id}/."
+                    "see why in the admin or with GET /api/v1/pagos/{id}/."
                 )
             )
         cierre.fijar("partners checked", len(socios))
