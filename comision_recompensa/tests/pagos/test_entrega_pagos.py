@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from alpespartners import firmas
 from comision_recompensa.models import EstadoPago, Pago
 from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
-from alpespartners import firmas
 from comision_recompensa.pagos.entrega import (
     ResultadoEntrega,
     pago_entregar,
