@@ -211,7 +211,7 @@ def pago_liberar(*, pago_id: uuid.UUID, por: int | None, motivo: str, origen: st
             raise Conflicto(
                 f"Pago {pago.id} is {pago.estado}; only a retenido Pago can be released.",
                 codigo="transicion_invalida",
-                extra={"estado": pago.estado},
+                extra={"estado_actual": pago.estado},
             )
         fallidos = list(
             ControlCumplimiento.objects.filter(pago=pago, paso=False)
@@ -364,7 +364,7 @@ def pago_reintentar(*, pago: Pago, por: int | None = None, origen: str = "admin"
             raise Conflicto(
                 f"Pago {pago.id} is {actual or 'missing'}; only a fallido Pago can be retried.",
                 codigo="transicion_invalida",
-                extra={"estado": actual},
+                extra={"estado_actual": actual},
             )
         enviar_en_transaccion(
             signals.pago_reintentado, sender=Pago, pago_id=pago.id, por=por, origen=origen
