@@ -6,10 +6,13 @@ form; the form takes a new reference without ever showing the stored one; "Revea
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,7 +25,13 @@ from alpespartners.errors import ErrorDominio
 from comision_recompensa.models import PerfilPago
 from comision_recompensa.perfiles.selectors import perfil_datos, perfil_estado
 from comision_recompensa.perfiles.services import perfil_pago_guardar, perfil_pago_revelar
-from comision_recompensa.perfiles.validacion import perfil_validar, referencia_enmascarar
+from comision_recompensa.perfiles.validacion import (
+    CAMPOS_PERFIL,
+    perfil_enmascarado,
+    perfil_validar,
+    referencia_enmascarar,
+)
+from comision_recompensa.reportes.exportacion import celda_csv
 
 
 class PerfilPagoForm(forms.ModelForm):
@@ -71,6 +80,7 @@ class PerfilPagoAdmin(FiltradoPorAlcance, admin.ModelAdmin):
     search_fields = ["socio__nombre", "titular"]
     raw_id_fields = ["socio"]
     exclude = ["referencia"]
+    actions = ["exportar_csv"]  # replaces the site-wide export: the reference goes out masked
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         base = ["referencia_enmascarada", "completo", "revelar", "actualizado_en"]
@@ -107,6 +117,28 @@ class PerfilPagoAdmin(FiltradoPorAlcance, admin.ModelAdmin):
         )
         obj.pk = guardado.pk
         obj._state.adding = False
+
+    @admin.action(description="Exportar CSV de los seleccionados", permissions=["view"])
+    def exportar_csv(self, request: HttpRequest, queryset: QuerySet[PerfilPago]) -> HttpResponse:
+        """The selected profiles as CSV, the reference masked like everywhere else."""
+        salida = io.StringIO()
+        escritor = csv.writer(salida)
+        escritor.writerow(["socio_id", "socio", *CAMPOS_PERFIL, "completo", "actualizado_en"])
+        for perfil in queryset.select_related("socio").order_by("pk"):
+            datos = perfil_enmascarado(perfil_datos(perfil))
+            escritor.writerow(
+                [
+                    perfil.socio_id,
+                    perfil.socio.nombre,
+                    *(celda_csv(datos[c]) for c in CAMPOS_PERFIL),
+                    perfil_estado(perfil).completo,
+                    perfil.actualizado_en.isoformat(),
+                ]
+            )
+        respuesta = HttpResponse(salida.getvalue(), content_type="text/csv; charset=utf-8")
+        respuesta["Content-Disposition"] = 'attachment; filename="perfiles_de_pago.csv"'
+        respuesta["Cache-Control"] = "no-store"
+        return respuesta
 
     def get_urls(self) -> list[URLPattern]:
         propias = [

@@ -113,7 +113,8 @@ class _Eco:
 _PELIGROSOS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _celda(valor: Any) -> Any:
+def celda_csv(valor: Any) -> Any:
+    """One CSV cell: text that a spreadsheet would run as a formula is quoted."""
     if valor is None:
         return ""
     if isinstance(valor, str):
@@ -141,7 +142,7 @@ def filas_csv(
     yield escritor.writerow([cabecera for cabecera, _ in columnas])
     campos = [campo for _, campo in columnas]
     for fila in qs.values_list(*campos).iterator(chunk_size=tamano_bloque):
-        yield escritor.writerow([_celda(v) for v in fila])
+        yield escritor.writerow([celda_csv(v) for v in fila])
 
 
 def respuesta_csv(nombre: str, filas: Iterator[str]) -> StreamingHttpResponse:

@@ -290,3 +290,14 @@ def test_admin_alta_de_perfil(admin_cliente):
     assert r.status_code == 302, r.content.decode()[:2000]
     assert PerfilPago.objects.get(socio=socio).referencia == "t@example.org"
     assert cliente_para(socio.usuario).get(URL).json()["completo"] is True
+
+
+def test_admin_exporta_csv_con_la_referencia_enmascarada(admin_cliente, socio):
+    perfil_completo(socio)
+    r = admin_cliente.post(
+        reverse("admin:comision_recompensa_perfilpago_changelist"),
+        {"action": "exportar_csv", "_selected_action": [str(PerfilPago.objects.get().pk)]},
+    )
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    texto = r.content.decode()
+    assert IBAN_ENMASCARADO in texto and IBAN_PRUEBA not in texto
