@@ -181,8 +181,20 @@ def q_asociaciones(alcance: Alcance) -> Q | None:
 
 
 def q_pagos(alcance: Alcance) -> Q | None:
-    """Pagos: a partner's own. A Pago sums a partner's earnings across every brand, so brand
-    users see none (showing it to one brand would leak what the partner earns elsewhere)."""
+    """Pagos: a partner's own; a brand user, those of its marcas' programmes (a Pago is per
+    socio, marca and moneda). Legacy Pagos without a marca mixed several brands' money: only
+    staff and the partner see those."""
+    return _por_marca_o_socio(alcance, marca="marca_id", socio="socio_id")
+
+
+def q_contratos(alcance: Alcance) -> Q | None:
+    """Contract versions: those of the caller's marcas' agreements, or of its socio's. Drafts
+    are staff's work: the selectors show non-staff callers published versions only."""
+    return _por_marca_o_socio(alcance, marca="asociacion__marca_id", socio="asociacion__socio_id")
+
+
+def q_perfiles_pago(alcance: Alcance) -> Q | None:
+    """Payout profiles (bank details): a partner's own; brand users none."""
     return _por_marca_o_socio(alcance, marca=None, socio="socio_id")
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +62,53 @@ PAGOS_TIMEOUT_SEGUNDOS: float = env.float("PAGOS_TIMEOUT_SEGUNDOS", default=5.0)
 PAGOS_MAX_INTENTOS: int = env.int("PAGOS_MAX_INTENTOS", default=8)
 PAGOS_BACKOFF_BASE_SEGUNDOS: float = env.float("PAGOS_BACKOFF_BASE_SEGUNDOS", default=30.0)
 PAGOS_BACKOFF_MAX_SEGUNDOS: float = env.float("PAGOS_BACKOFF_MAX_SEGUNDOS", default=3600.0)
+# Secrets being rotated out: callbacks signed with any of them are still accepted (deliveries
+# are always signed with PAGOS_SECRETO). Comma-separated; empty by default.
+PAGOS_SECRETOS_ANTERIORES: list[str] = [
+    s for s in env.list("PAGOS_SECRETOS_ANTERIORES", default=[]) if s.strip()
+]
+
+
+def _leer_minimo(nombre: str, texto: str) -> Decimal:
+    """A payout minimum: plain digits with at most two decimals, more than zero."""
+    valor = texto.strip()
+    if not re.fullmatch(r"[0-9]{1,10}(\.[0-9]{1,2})?", valor, re.ASCII) or Decimal(valor) <= 0:
+        raise ImproperlyConfigured(
+            f"{nombre}={texto!r} is not a valid amount: expected a positive number with at most "
+            "two decimals (e.g. 50.00)."
+        )
+    return Decimal(valor).quantize(Decimal("0.01"))
+
+
+def _leer_minimos_por_moneda(texto: str) -> dict[str, Decimal]:
+    """ "JPY:5000,COP:200000" → {"JPY": Decimal("5000.00"), …}; ISO 4217 codes only."""
+    minimos: dict[str, Decimal] = {}
+    for parte in (p for p in texto.split(",") if p.strip()):
+        codigo, _, monto = parte.partition(":")
+        codigo = codigo.strip().upper()
+        if (
+            not re.fullmatch(r"[A-Z]{3}", codigo)
+            or pycountry.currencies.get(alpha_3=codigo) is None
+        ):
+            raise ImproperlyConfigured(
+                f"PAGO_MINIMO_POR_MONEDA: {parte.strip()!r} must be <ISO 4217 code>:<amount>, "
+                'e.g. "JPY:5000,COP:200000".'
+            )
+        if codigo in minimos:
+            raise ImproperlyConfigured(f"PAGO_MINIMO_POR_MONEDA: {codigo} is given twice.")
+        minimos[codigo] = _leer_minimo(f"PAGO_MINIMO_POR_MONEDA[{codigo}]", monto)
+    return minimos
+
+
+# No Pago is generated for a (socio, marca, moneda) balance under its minimum: the balance
+# waits for a later run (PRODUCT.md §9). PAGO_MINIMO applies to every currency not listed in
+# PAGO_MINIMO_POR_MONEDA ("JPY:5000,COP:200000").
+PAGO_MINIMO: Decimal = _leer_minimo("PAGO_MINIMO", env.str("PAGO_MINIMO", default="50.00"))
+PAGO_MINIMO_POR_MONEDA: dict[str, Decimal] = _leer_minimos_por_moneda(
+    env.str("PAGO_MINIMO_POR_MONEDA", default="")
+)
+# How often the periodic task re-checks the compliance controls of held (retenido) Pagos.
+PAGOS_REVISION_RETENIDOS_SEGUNDOS: int = env.int("PAGOS_REVISION_RETENIDOS_SEGUNDOS", default=300)
 
 # Outbound webhooks and partner postbacks (PRODUCT.md §10; docs/OPERATIONS.md, "Webhooks").
 # WEBHOOKS_PERMITIR_PRIVADAS lets endpoints use http:// and loopback/private addresses: for
@@ -384,6 +433,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "generar-pagos": {
         "task": "comision_recompensa.tasks.generar_pagos_periodico",
         "schedule": timedelta(hours=1),
+    },
+    "revisar-pagos-retenidos": {
+        "task": "comision_recompensa.tasks.revisar_pagos_retenidos",
+        "schedule": timedelta(seconds=PAGOS_REVISION_RETENIDOS_SEGUNDOS),
     },
     "enviar-pagos-pendientes": {
         "task": "comision_recompensa.tasks.barrer_pagos_pendientes",

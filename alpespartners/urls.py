@@ -10,6 +10,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("eventos_medios.api.catalogo_urls")),
     path("", include("eventos_medios.api.eventos_urls")),
     path("", include("comision_recompensa.asociaciones.urls")),
+    path("", include("comision_recompensa.contratos.urls")),
+    path("", include("comision_recompensa.perfiles.urls")),
     path("", include("comision_recompensa.creditos.urls")),
     path("", include("comision_recompensa.pagos.urls")),
     path("", include("comision_recompensa.reportes.urls")),

@@ -51,10 +51,12 @@ class EstadoCredito(models.TextChoices):
     APROBADA = "aprobada"
     PAGADA = "pagada"
     REVERTIDA = "revertida"
+    EN_REVISION = "en_revision"
 
 
 class EstadoPago(models.TextChoices):
     PENDIENTE = "pendiente"  # waiting to be delivered (or no PAGOS_URL configured)
+    RETENIDO = "retenido"  # a compliance control failed: never delivered until it passes/released
     ENVIADO = "enviado"  # accepted by the payments component, waiting for its confirmation
     PAGADO = "pagado"  # confirmed by the signed callback
     FALLIDO = "fallido"  # dead letter: gave up after PAGOS_MAX_INTENTOS; staff can retry
@@ -148,10 +150,16 @@ class ReglaPago(models.Model):
 
 
 class Pago(models.Model):
-    """A payout request to the payments component. The row is the outbox (PRODUCT.md §4)."""
+    """A payout request to the payments component, per (socio, marca, moneda). The row is the
+    outbox (PRODUCT.md §4, §9). `marca` is null only on Pagos generated before payouts were
+    split per brand (one Pago then mixed every brand's money) and for money of events without
+    a brand (the seed's legacy endpoints)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="pagos")
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.PROTECT, related_name="pagos"
+    )
     monto = models.DecimalField(max_digits=14, decimal_places=2)
     moneda = models.CharField(max_length=3)
     estado = models.CharField(
@@ -162,6 +170,15 @@ class Pago(models.Model):
     proximo_intento_en = models.DateTimeField(default=timezone.now)
     enviado_en = models.DateTimeField(null=True, blank=True)
     confirmado_en = models.DateTimeField(null=True, blank=True)
+    # Staff released a held Pago: it is delivered even if a control still fails.
+    liberado_en = models.DateTimeField(null=True, blank=True)
+    liberado_por = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    motivo_liberacion = models.CharField(max_length=500, blank=True)
+    # The payout details sent with the first delivery attempt, frozen so that every retry sends
+    # the same body under the same Idempotency-Key. Never shown (the reference is not masked).
+    beneficiario = models.JSONField(default=dict, blank=True)
     creado_en = models.DateTimeField(auto_now_add=True)
     actualizado_en = models.DateTimeField(auto_now=True)
 
@@ -174,6 +191,10 @@ class Pago(models.Model):
             models.CheckConstraint(
                 condition=Q(moneda__in=CODIGOS_MONEDA), name="pago_moneda_iso4217"
             ),
+            models.CheckConstraint(
+                condition=Q(liberado_en__isnull=True) | ~Q(motivo_liberacion=""),
+                name="pago_liberacion_con_motivo",
+            ),
         ]
         indexes = [
             models.Index(
@@ -181,7 +202,13 @@ class Pago(models.Model):
                 name="pago_por_enviar_idx",
                 condition=Q(estado=EstadoPago.PENDIENTE),
             ),
+            models.Index(
+                fields=["actualizado_en"],
+                name="pago_retenido_idx",
+                condition=Q(estado=EstadoPago.RETENIDO),
+            ),
             models.Index(fields=["socio", "-creado_en"], name="pago_socio_idx"),
+            models.Index(fields=["marca", "-creado_en"], name="pago_marca_idx"),
         ]
 
     def __str__(self) -> str:
@@ -294,6 +321,11 @@ class Ajuste(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="ajustes")
+    # The brand's programme the correction belongs to (that of the credit's event): it is
+    # deducted from that brand's next Pago. Null: no brand (legacy events).
+    marca = models.ForeignKey(
+        Marca, null=True, blank=True, on_delete=models.PROTECT, related_name="ajustes"
+    )
     monto = models.DecimalField(max_digits=14, decimal_places=2)
     moneda = models.CharField(max_length=3)
     motivo = models.CharField(max_length=300)
@@ -322,6 +354,141 @@ class Ajuste(models.Model):
 
     def __str__(self) -> str:
         return f"Ajuste {self.monto} {self.moneda}: {self.motivo}"
+
+
+class ControlCumplimiento(models.Model):
+    """The latest result of one compliance control on one Pago (PRODUCT.md §9). Evaluated
+    before delivery (`pagos.cumplimiento`); a Pago failing any control is `retenido`."""
+
+    id = models.BigAutoField(primary_key=True)
+    pago = models.ForeignKey(Pago, on_delete=models.CASCADE, related_name="controles")
+    control = models.CharField(max_length=40)
+    paso = models.BooleanField()
+    detalle = models.CharField(max_length=500, blank=True)
+    evaluado_en = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pago", "control"]
+        verbose_name = "control de cumplimiento"
+        verbose_name_plural = "controles de cumplimiento"
+        constraints = [
+            models.UniqueConstraint(fields=["pago", "control"], name="control_uno_por_pago"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control}: {'ok' if self.paso else 'failed'}"
+
+
+class Contrato(models.Model):
+    """One version of the terms of an AsociacionEstrategica (PRODUCT.md §9).
+
+    A draft (`publicado_en` null) is staff's work in progress: editable, invisible to
+    partners and brands. Publishing freezes it (new text = new version). The version in force
+    is the published one with the highest number whose `vigente_desde` has come; a later
+    published version is `programado` until its date, and may be accepted ahead of it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    asociacion = models.ForeignKey(
+        AsociacionEstrategica, on_delete=models.PROTECT, related_name="contratos"
+    )
+    version = models.PositiveIntegerField()
+    texto = models.TextField()
+    hash_texto = models.CharField(max_length=64, help_text="SHA-256 of the text (hex).")
+    vigente_desde = models.DateField()
+    publicado_en = models.DateTimeField(null=True, blank=True)
+    publicado_por = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creado_por = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["asociacion", "-version"]
+        verbose_name = "contrato"
+        verbose_name_plural = "contratos"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asociacion", "version"], name="contrato_version_unica"
+            ),
+            models.UniqueConstraint(
+                fields=["asociacion"],
+                condition=Q(publicado_en__isnull=True),
+                name="contrato_un_borrador",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="contrato_version_positiva"),
+            models.CheckConstraint(condition=~Q(texto=""), name="contrato_texto_no_vacio"),
+        ]
+
+    def __str__(self) -> str:
+        estado = "" if self.publicado_en else " (draft)"
+        return f"Contrato v{self.version}{estado} · {self.asociacion_id}"
+
+
+class AceptacionContrato(models.Model):
+    """A partner accepted one contract version: who, when, from which IP (salted hash only)
+    and a SHA-256 of the text it accepted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contrato = models.ForeignKey(Contrato, on_delete=models.PROTECT, related_name="aceptaciones")
+    socio = models.ForeignKey(Socio, on_delete=models.PROTECT, related_name="aceptaciones")
+    usuario = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    aceptado_en = models.DateTimeField(default=timezone.now)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    hash_texto = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-aceptado_en", "id"]
+        verbose_name = "aceptación de contrato"
+        verbose_name_plural = "aceptaciones de contrato"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contrato", "socio"], name="aceptacion_una_por_contrato_socio"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.socio_id} accepted {self.contrato_id} at {self.aceptado_en:%Y-%m-%d %H:%M}"
+
+
+class MetodoPago(models.TextChoices):
+    TRANSFERENCIA = "transferencia"
+    PAYPAL = "paypal"
+    OTRO = "otro"
+
+
+class PerfilPago(models.Model):
+    """Where a partner is paid (PRODUCT.md §9). May be incomplete (the `datos_pago` control
+    holds its Pagos until it is complete). `referencia` (IBAN or e-mail) is shown masked
+    everywhere; only staff reveal it, deliberately (and that is recorded)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    socio = models.OneToOneField(Socio, on_delete=models.PROTECT, related_name="perfil_pago")
+    titular = models.CharField(max_length=200, blank=True)
+    metodo = models.CharField(max_length=16, choices=MetodoPago.choices, blank=True)
+    referencia = models.CharField(max_length=254, blank=True)
+    pais = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
+    identificacion_fiscal = models.CharField(max_length=64, blank=True)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "perfil de pago"
+        verbose_name_plural = "perfiles de pago"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(metodo="") | Q(metodo__in=MetodoPago.values),
+                name="perfil_pago_metodo_valido",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the reference: this string reaches logs and admin pages.
+        return f"Perfil de pago de {self.socio_id} ({self.metodo or 'sin método'})"
 
 
 class EjecucionReatribucion(models.Model):

@@ -1,57 +1,64 @@
-"""Domain events of the money app (past tense).
+"""Domain events of the money app (past tense). Contract: PRODUCT.md §9 "Transactions".
 
-Every one is sent with `alpespartners.senales.enviar_al_confirmar`: after the change commits,
-robustly (a failing receiver is logged and never undoes the change). Their receivers today
-queue Celery tasks or invalidate the report rollup. Receivers that must write atomically with
-the change (audit rows, outbox rows, review holds) need a signal sent with
-`enviar_en_transaccion` instead (PRODUCT.md §9, "Transactions").
+Two ways of sending (`alpespartners.senales`), named per signal below:
+- [T] `enviar_en_transaccion`: inside the transaction of the change, so receivers that write
+  audit rows, outbox rows (webhook deliveries, e-mails) or review holds are atomic with it; a
+  receiver that raises rolls the change back. Receivers that only queue Celery tasks or touch
+  caches wrap themselves with `receptor_al_confirmar` (run after commit, failures isolated).
+- [C] `enviar_al_confirmar`: after the change commits, robustly.
 
-comision_aprobada / recompensa_aprobada      — credito_id: UUID
-comision_revertida / recompensa_revertida    — credito_id: UUID, motivo: str
-comision_pagada / recompensa_pagada          — credito_id: UUID, pago_id: UUID
-eventos_atribuidos                           — evento_ids: list[UUID]
-pago_generado                                — pago_id: UUID (a new Pago is in the outbox)
-pago_reintentado                             — pago_id: UUID (a dead letter is back in it)
-pago_confirmado                              — pago_id: UUID
-correo_encolado                              — correo_id: UUID (an e-mail is in the outbox)
+Every signal carries ids (never model instances) plus the small facts a receiver needs; `por`
+is the acting user's id (None for the system) and `origen` says where the change came from
+("api", "admin", "sistema:<task>", "comando:<name>").
 
-`pago_enviado` and `contrato_publicado` are meant to be sent inside the transaction of the
-change (PRODUCT.md §9, "Transactions") by their senders (payout delivery, contracts), so the
-e-mail receivers
-(`correos.receivers`) write their outbox rows atomically with it; those receivers also work
-when a signal is sent after commit. `correo_encolado` is sent after commit by
-`correos.services.correo_encolar`; its receiver queues the fast-path send.
+Credits (sender: Comision or Recompensa)
+  comision_aprobada / recompensa_aprobada      [C] credito_id: UUID
+  comision_revertida / recompensa_revertida    [C] credito_id: UUID, motivo: str
+  comision_pagada / recompensa_pagada          [T] credito_id: UUID, pago_id: UUID
+Attribution (sender: the attributing service)
+  eventos_atribuidos                           [C] evento_ids: list[UUID]
+Payouts (sender: Pago)
+  pago_generado                                [T] pago_id, socio_id, marca_id (None: no brand),
+                                                   monto: Decimal, moneda: str, origen
+  pago_retenido                                [T] pago_id, controles_fallidos: list[str],
+                                                   estado_anterior: str, origen
+  pago_reanudado                               [T] pago_id, origen — a held Pago passed all its
+                                                   controls and is back in the outbox
+  pago_liberado                                [T] pago_id, por, motivo: str,
+                                                   controles_fallidos: list[str], origen
+  pago_enviado                                 [T] pago_id, intentos: int
+  pago_fallido                                 [T] pago_id, error: str, origen ("entrega": the
+                                                   outbox gave up; "componente": rejected)
+  pago_reintentado                             [T] pago_id, por, origen — a dead letter is back
+                                                   in the outbox
+  pago_confirmado                              [T] pago_id, monto: Decimal, moneda: str
+Contracts (sender: Contrato / AceptacionContrato)
+  contrato_publicado                           [T] contrato_id, asociacion_id, version: int,
+                                                   vigente_desde: date, por, origen
+  contrato_aceptado                            [T] contrato_id, aceptacion_id, socio_id,
+                                                   asociacion_id, version: int, por
+Payout profile (sender: PerfilPago). The reference is always masked in these arguments.
+  perfil_pago_cambiado                         [T] socio_id, por, antes: dict, despues: dict,
+                                                   origen
+  perfil_pago_revelado                         [T] socio_id, por, motivo: str, origen
+Review, refunds (sender: Comision or Recompensa; senders land with the review work)
+  creditos_creados                             [T] clase ("comision"/"recompensa"),
+                                                   credito_ids: list[UUID] (one send per class
+                                                   per attribution batch)
+  credito_en_revision                          [T] clase, credito_id, regla: str,
+                                                   evidencia: dict, por, origen
+  credito_revision_descartada                  [T] clase, credito_id, por, motivo
+  credito_revision_confirmada                  [T] clase, credito_id, por, motivo
+  credito_reembolsado                          [T] clase, credito_id, reembolso_id,
+                                                   monto_anterior, monto_nuevo, parcial: bool
+Outboxes (internal; sent after commit so their receivers queue the fast path)
+  entregas_webhook_creadas                     [C] entrega_ids: list[UUID] (webhook deliveries
+                                                   due now)
+  correo_encolado                              [C] correo_id: UUID (an e-mail is in the outbox)
 
-Declared for the programme-control contract (their senders land with contracts, review, refunds
-and payout controls; they are sent INSIDE the transaction with `enviar_en_transaccion`, so
-receivers that write outbox or audit rows are atomic with the change):
-
-creditos_creados                             — clase ("comision"/"recompensa"), credito_ids:
-                                               list[UUID] (one send per class per batch)
-credito_en_revision                          — clase, credito_id, regla: str, evidencia: dict,
-                                               por, origen
-credito_revision_descartada                  — clase, credito_id, por, motivo
-credito_revision_confirmada                  — clase, credito_id, por, motivo
-credito_reembolsado                          — clase, credito_id, reembolso_id, monto_anterior,
-                                               monto_nuevo, parcial: bool
-pago_retenido                                — pago_id, controles_fallidos: list[str]
-pago_liberado                                — pago_id, por, motivo
-pago_enviado                                 — pago_id
-pago_fallido                                 — pago_id, error
-contrato_publicado                           — contrato_id, asociacion_id, version, por
-contrato_aceptado                            — contrato_id, aceptacion_id, socio_id
-
-Internal to the webhook subdomain (sent after commit, `enviar_al_confirmar`):
-
-entregas_webhook_creadas                     — entrega_ids: list[UUID] (deliveries in the
-                                               outbox, due now: queue them)
-
-`por` is the acting user id (or None) and `origen` where the change came from ("api", "admin",
-"sistema:<task>", "comando:<name>"). The credit lifecycle signals above also carry `por` and
-`origen` once their senders move inside the transaction; receivers take `**kwargs`.
-
-The sender of the credit signals is the credit's model class (Comision or Recompensa); that of
-the Pago signals is Pago; that of `eventos_atribuidos` the service that attributed.
+`comision_aprobada`, `comision_revertida` (and the recompensa ones) and `eventos_atribuidos`
+are still sent after commit by their owners; the others listed [T] are sent inside the
+transaction.
 """
 
 from django.dispatch import Signal
@@ -64,6 +71,11 @@ comision_pagada = Signal()
 recompensa_pagada = Signal()
 eventos_atribuidos = Signal()
 pago_generado = Signal()
+pago_retenido = Signal()
+pago_reanudado = Signal()
+pago_liberado = Signal()
+pago_enviado = Signal()
+pago_fallido = Signal()
 pago_reintentado = Signal()
 pago_confirmado = Signal()
 creditos_creados = Signal()
@@ -71,11 +83,9 @@ credito_en_revision = Signal()
 credito_revision_descartada = Signal()
 credito_revision_confirmada = Signal()
 credito_reembolsado = Signal()
-pago_retenido = Signal()
-pago_liberado = Signal()
-pago_enviado = Signal()
-pago_fallido = Signal()
 contrato_publicado = Signal()
 contrato_aceptado = Signal()
 entregas_webhook_creadas = Signal()
 correo_encolado = Signal()
+perfil_pago_cambiado = Signal()
+perfil_pago_revelado = Signal()

@@ -15,8 +15,14 @@ from decimal import Decimal
 import pytest
 
 from alpespartners import alcance as acceso
-from comision_recompensa.models import Comision, EstadoCredito, Pago, Recompensa
-from comision_recompensa.tests.factories import ComisionFactory, PagoFactory, RecompensaFactory
+from comision_recompensa.contratos.services import contrato_publicar_version
+from comision_recompensa.models import Comision, Contrato, EstadoCredito, Pago, Recompensa
+from comision_recompensa.tests.factories import (
+    AsociacionFactory,
+    ComisionFactory,
+    PagoFactory,
+    RecompensaFactory,
+)
 from conftest import cliente_para
 from eventos_medios.models import EstadoAtribucion, Evento, MotivoDescarte, TipoEvento, TipoSocio
 from eventos_medios.tests.factories import (
@@ -52,6 +58,8 @@ def _programa(marca, socio):
         )
         for i, moneda in enumerate(("EUR", "EUR", "USD"))
     ]
+    asociacion = AsociacionFactory(marca=marca, socio=socio)
+    contrato_publicar_version(asociacion_id=asociacion.id, texto="terms", por=None, origen="t")
     fabrica = ComisionFactory if socio.tipo == TipoSocio.AFILIADO else RecompensaFactory
     estados = (EstadoCredito.PENDIENTE, EstadoCredito.APROBADA, EstadoCredito.REVERTIDA)
     for venta, estado in zip(ventas, estados, strict=True):
@@ -66,8 +74,10 @@ def roles():
     _programa(marca_a, socio_a)
     _programa(marca_b, socio_b)
     _programa(marca_b, socio_a)  # socio_a also works for marca_b
-    for socio in (socio_a, socio_b):
-        PagoFactory(socio=socio)
+    PagoFactory(socio=socio_a, marca=marca_a)
+    PagoFactory(socio=socio_a, marca=marca_b)
+    PagoFactory(socio=socio_b, marca=marca_b)
+    PagoFactory(socio=socio_a)  # a legacy Pago, before payouts were per brand
     usuario_marca_a = UsuarioFactory()
     marca_a.usuarios.add(usuario_marca_a)
     ambos = UsuarioFactory()  # a brand user of marca_b with a partner of its own
@@ -150,6 +160,10 @@ def test_listas_informes_y_exportaciones_coinciden(roles, rol):
     esperados_pagos = acceso.filtrar(Pago.objects.all(), acceso.q_pagos(alcance))
     assert pagos == {str(i) for i in esperados_pagos.values_list("id", flat=True)}
 
+    contratos = set(_ids_api(cliente, "contratos/"))
+    esperados_contratos = acceso.filtrar(Contrato.objects.all(), acceso.q_contratos(alcance))
+    assert contratos == {str(i) for i in esperados_contratos.values_list("id", flat=True)}
+
 
 def test_cada_rol_ve_una_porcion_distinta(roles):
     """The equalities above are not vacuous: the slices differ and only staff sees it all."""
@@ -162,3 +176,10 @@ def test_cada_rol_ve_una_porcion_distinta(roles):
     parciales = [vistos[r] for r in ("marca", "socio", "marca_y_socio")]
     assert all(0 < len(v) < len(vistos["staff"]) for v in parciales)
     assert len(set(parciales)) == 3
+    # Pagos too: a brand sees its programme's, never the legacy one that mixed brands.
+    pagos = {rol: frozenset(_ids_api(cliente_para(u), "pagos/")) for rol, u in roles.items()}
+    assert len(pagos["staff"]) == 4
+    assert len(pagos["marca"]) == 1 and len(pagos["socio"]) == 3
+    assert not pagos["marca"] & {
+        str(p) for p in Pago.objects.filter(marca__isnull=True).values_list("id", flat=True)
+    }

@@ -23,7 +23,7 @@ from alpespartners.comandos import Cierre, formatear_dinero, leer_fecha, leer_uu
 from comision_recompensa.atribucion.services import eventos_atribuir
 from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
 from comision_recompensa.tests.factories import AsociacionFactory, ReglaPagoFactory
-from comision_recompensa.tests.pagos_helpers import comision_aprobada
+from comision_recompensa.tests.pagos_helpers import comision_aprobada, perfil_completo
 from eventos_medios.models import TipoEvento
 from eventos_medios.tests.factories import (
     EventoFactory,
@@ -231,11 +231,18 @@ def test_pagos_simulado_puerto_ocupado():
 # --- normal runs print a summary ------------------------------------------------------------
 
 
+@pytest.fixture
+def minimo_bajo(settings):
+    """These summaries are about printing: small amounts, so the minimum Pago is one cent."""
+    settings.PAGO_MINIMO = Decimal("0.01")
+    settings.PAGO_MINIMO_POR_MONEDA = {}
+
+
 @pytest.mark.django_db
-def test_generar_pagos_resumen_con_dinero_por_moneda():
+def test_generar_pagos_resumen_con_dinero_por_moneda(minimo_bajo, marca):
     socio = SocioFactory()
-    comision_aprobada(socio, "12.00")
-    comision_aprobada(socio, "0.50")
+    comision_aprobada(socio, "12.00", marca=marca)
+    comision_aprobada(socio, "0.50", marca=marca)
     comision_aprobada(SocioFactory(), "3.00", "USD")
     out, err = ejecutar("generar_pagos")
     assert "2 Pagos generated: 12.50 EUR, 3.00 USD." in out
@@ -251,7 +258,7 @@ def test_generar_pagos_resumen_con_dinero_por_moneda():
 
 
 @pytest.mark.django_db
-def test_generar_pagos_quiet_solo_resumen_y_progress_forzado():
+def test_generar_pagos_quiet_solo_resumen_y_progress_forzado(minimo_bajo):
     comision_aprobada(SocioFactory(), "5.00")
     comision_aprobada(SocioFactory(), "6.00")
     out, err = ejecutar("generar_pagos", "--quiet", "--progress")
@@ -265,13 +272,17 @@ def test_generar_pagos_quiet_solo_resumen_y_progress_forzado():
 
 
 @pytest.mark.django_db
-def test_enviar_pagos_resumen_con_dinero_aceptado(settings):
+def test_enviar_pagos_resumen_con_dinero_aceptado(settings, minimo_bajo):
     with SimuladorPagos() as simulador:
         settings.PAGOS_URL = simulador.url
         settings.PAGOS_SECRETO = "s3cr3t"
         settings.PAGOS_TIMEOUT_SEGUNDOS = 2
-        comision_aprobada(SocioFactory(), "8.00")
-        comision_aprobada(SocioFactory(), "2.25", "USD")
+        for socio, monto, moneda in (
+            (SocioFactory(), "8.00", "EUR"),
+            (SocioFactory(), "2.25", "USD"),
+        ):
+            perfil_completo(socio)  # the payout-data control passes
+            comision_aprobada(socio, monto, moneda)
         # Inside the test transaction the on-commit fast path never fires: the sweep sends.
         call_command("generar_pagos", stdout=StringIO())
         out, err = ejecutar("enviar_pagos", "--no-progress")
@@ -428,11 +439,11 @@ def test_reatribuir_interrumpido_dice_como_reanudar(venta_atribuida):
 
 
 @pytest.mark.django_db
-def test_generar_pagos_redondea_el_dinero_a_centimos():
+def test_generar_pagos_redondea_el_dinero_a_centimos(minimo_bajo, marca):
     """SQLite sums decimals as floats: the Pago and the printout must still be 24.99."""
     socio = SocioFactory()
     for monto in ("8.33", "8.33", "8.33"):
-        comision_aprobada(socio, monto)
+        comision_aprobada(socio, monto, marca=marca)
     out, _ = ejecutar("generar_pagos", "--verbosity", "2")
     assert "1 Pagos generated: 24.99 EUR." in out
     assert "24.990000" not in out

@@ -21,6 +21,7 @@ from comision_recompensa.asociaciones.services import (
     asociacion_validar_terminos,
     regla_validar,
 )
+from comision_recompensa.contratos.admin import contratos_de_asociacion_html
 from comision_recompensa.models import AsociacionEstrategica, ReglaPago
 
 
@@ -93,7 +94,11 @@ class AsociacionAdmin(FiltradoPorAlcance, admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         base = ["creado_en", "actualizado_en"]
-        return [*base, "marca", "socio"] if obj is not None else base
+        return [*base, "marca", "socio", "contratos"] if obj is not None else base
+
+    @admin.display(description="contract versions")
+    def contratos(self, obj: AsociacionEstrategica) -> str:
+        return contratos_de_asociacion_html(obj.pk)
 
     # Writes go through the services (one place for the rules); the forms above already ran
     # the same validators, so the service call does not fail on input the form accepted.

@@ -5,16 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from alpespartners import alcance as acceso
 from alpespartners.alcance import Alcance
-from comision_recompensa.models import AsociacionEstrategica
+from comision_recompensa.models import AsociacionEstrategica, Contrato
 
 
 def asociaciones_visibles(*, alcance: Alcance) -> QuerySet[AsociacionEstrategica]:
-    """Staff: all. Brand user: its marcas' agreements. Partner: its own. Else: none."""
-    qs = AsociacionEstrategica.objects.select_related("marca", "socio").prefetch_related("reglas")
+    """Staff: all. Brand user: its marcas' agreements. Partner: its own. Else: none. Rules and
+    published contract versions (with their acceptances) prefetched."""
+    publicados = (
+        Contrato.objects.filter(publicado_en__isnull=False)
+        .prefetch_related("aceptaciones")
+        .order_by("-version")
+    )
+    qs = AsociacionEstrategica.objects.select_related("marca", "socio").prefetch_related(
+        "reglas", Prefetch("contratos", queryset=publicados, to_attr="contratos_publicados")
+    )
     return acceso.filtrar(qs, acceso.q_asociaciones(alcance))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alpespartners.api.campos import CampoDinero
@@ -31,10 +33,18 @@ class ReglaPagoEntradaSerializer(serializers.Serializer[Any]):
     tope = CampoDinero(max_digits=12, decimal_places=2, required=False, allow_null=True)
 
 
+class ContratoVigenteSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    vigente_desde = serializers.DateField()
+    aceptado = serializers.BooleanField(help_text="Accepted by the agreement's partner.")
+
+
 class AsociacionSerializer(serializers.ModelSerializer[AsociacionEstrategica]):
     marca_nombre = serializers.CharField(source="marca.nombre", read_only=True)
     socio_nombre = serializers.CharField(source="socio.nombre", read_only=True)
     reglas = ReglaPagoSerializer(many=True, read_only=True)
+    contrato_vigente = serializers.SerializerMethodField()
 
     class Meta:
         model = AsociacionEstrategica
@@ -49,10 +59,29 @@ class AsociacionSerializer(serializers.ModelSerializer[AsociacionEstrategica]):
             "vigencia_inicio",
             "vigencia_fin",
             "reglas",
+            "contrato_vigente",
             "creado_en",
             "actualizado_en",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ContratoVigenteSerializer(allow_null=True))
+    def get_contrato_vigente(self, obj: AsociacionEstrategica) -> dict[str, Any] | None:
+        """The contract version in force (null: none published or in force yet), and whether
+        the partner accepted it (read it and accept it under /api/v1/contratos/)."""
+        hoy = timezone.now().date()
+        publicados = getattr(obj, "contratos_publicados", None)
+        if publicados is None:
+            publicados = list(obj.contratos.filter(publicado_en__isnull=False).order_by("-version"))
+        vigente = next((c for c in publicados if c.vigente_desde <= hoy), None)
+        if vigente is None:
+            return None
+        return {
+            "id": vigente.id,
+            "version": vigente.version,
+            "vigente_desde": vigente.vigente_desde,
+            "aceptado": any(a.socio_id == obj.socio_id for a in vigente.aceptaciones.all()),
+        }
 
 
 class AsociacionEntradaSerializer(serializers.Serializer[Any]):

@@ -208,7 +208,7 @@ def plan_evento(
         if viejo is None and nuevo is not None:
             _crear(plan, ev.id, nuevo)
         elif viejo is not None and viejo.pagado:
-            _ajustar_pagado(plan, ev.id, viejo, nuevo, ajustes_previos)
+            _ajustar_pagado(plan, ev, viejo, nuevo, ajustes_previos)
         elif viejo is not None and nuevo is None:
             _revertir(plan, ev.id, viejo)
         elif viejo is not None and nuevo is not None and not viejo.igual_a(nuevo):
@@ -258,7 +258,7 @@ def _crear(plan: PlanReatribucion, evento_id: uuid.UUID, nuevo: CreditoCalculado
 
 def _ajustar_pagado(
     plan: PlanReatribucion,
-    evento_id: uuid.UUID,
+    ev: EventoAtribuible,
     viejo: CreditoActual,
     nuevo: CreditoCalculado | None,
     ajustes_previos: dict[uuid.UUID, Decimal],
@@ -275,6 +275,7 @@ def _ajustar_pagado(
     ajuste = {
         "id": uuid.uuid4(),
         "socio_id": viejo.socio_id,
+        "marca_id": ev.marca_id,  # deducted from (or added to) that brand's next Pago
         "monto": delta,
         "moneda": viejo.moneda,
         "motivo": f"{MOTIVO_REATRIBUCION} of paid {clase} {viejo.id}: {ya} → {objetivo}"[:300],
@@ -286,7 +287,7 @@ def _ajustar_pagado(
     ajustes_previos[viejo.id] = ajustes_previos.get(viejo.id, Decimal(0)) + delta
     plan.cambio(
         CambioAtribucion.Accion.AJUSTE,
-        evento_id,
+        ev.id,
         viejo.socio_id,
         (ya, objetivo, viejo.moneda),
         {

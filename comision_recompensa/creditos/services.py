@@ -167,6 +167,7 @@ def _clawback(credito: CreditoModelo, fila: _Reversible, motivo: str) -> Ajuste 
         return None
     return Ajuste.objects.create(
         socio_id=fila.socio_id,
+        marca_id=Evento.objects.filter(pk=fila.evento_id).values_list("marca_id", flat=True)[0],
         monto=-fila.monto,
         moneda=fila.moneda,
         motivo=f"Clawback of {_nombre(credito)} {credito.pk}: {motivo}"[:300],

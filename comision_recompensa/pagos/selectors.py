@@ -10,14 +10,26 @@ from django.utils import timezone
 
 from alpespartners import alcance as acceso
 from alpespartners.alcance import Alcance
-from comision_recompensa.models import Ajuste, Comision, EstadoPago, Pago, Recompensa
+from comision_recompensa.models import (
+    Ajuste,
+    Comision,
+    ControlCumplimiento,
+    EstadoPago,
+    Pago,
+    Recompensa,
+)
 
 
 def pagos_visibles(*, alcance: Alcance) -> QuerySet[Pago]:
-    """Staff: all Pagos. Partner: its own. Anyone else (brand users included): none — a Pago
-    sums a partner's earnings across every brand, so showing it to one brand would leak what
-    the partner earns elsewhere."""
-    return acceso.filtrar(Pago.objects.select_related("socio"), acceso.q_pagos(alcance))
+    """Staff: all Pagos. Partner: its own. Brand user: those of its marcas' programmes (a Pago
+    is per socio, marca and moneda; legacy Pagos without a marca are not shown to brands)."""
+    qs = Pago.objects.select_related("socio", "marca", "liberado_por")
+    return acceso.filtrar(qs, acceso.q_pagos(alcance))
+
+
+def pago_controles(*, pago: Pago) -> list[ControlCumplimiento]:
+    """The latest result of each control evaluated on the Pago, in name order."""
+    return list(ControlCumplimiento.objects.filter(pago_id=pago.id).order_by("control"))
 
 
 def pagos_por_enviar(*, limite: int = 100) -> list[uuid.UUID]:

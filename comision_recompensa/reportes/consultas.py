@@ -116,13 +116,17 @@ def creditos_reporte(
 def pagos_reporte(
     *,
     alcance: Alcance,
+    marca_id: uuid.UUID | None = None,
     socio_id: uuid.UUID | None = None,
     desde: dt.datetime | None = None,
     hasta: dt.datetime | None = None,
 ) -> QuerySet[Pago]:
-    """Pagos visible to `alcance`: staff all, a partner its own. A Pago is per partner and spans
-    brands, so brand users see none. The period bounds `creado_en`."""
+    """Pagos visible to `alcance`: staff all, a partner its own, a brand user its programmes'
+    (a Pago is per socio, marca and moneda; legacy Pagos without a marca mixed brands and are
+    not shown to brands). The period bounds `creado_en`."""
     qs = acceso.filtrar(Pago.objects.all(), acceso.q_pagos(alcance))
+    if marca_id is not None:
+        qs = qs.filter(marca_id=marca_id)
     if socio_id is not None:
         qs = qs.filter(socio_id=socio_id)
     if desde is not None:

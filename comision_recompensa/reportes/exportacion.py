@@ -85,6 +85,7 @@ COLUMNAS_PAGOS: Columnas = [
     ("id", "id"),
     ("socio_id", "socio_id"),
     ("socio", "socio__nombre"),
+    ("marca_id", "marca_id"),
     ("monto", "monto"),
     ("moneda", "moneda"),
     ("estado", "estado"),
@@ -114,7 +115,8 @@ class _Eco:
 _PELIGROSOS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _celda(valor: Any) -> Any:
+def celda_csv(valor: Any) -> Any:
+    """One CSV cell: text that a spreadsheet would run as a formula is quoted."""
     if valor is None:
         return ""
     if isinstance(valor, str):
@@ -142,7 +144,7 @@ def filas_csv(
     yield escritor.writerow([cabecera for cabecera, _ in columnas])
     campos = [campo for _, campo in columnas]
     for fila in qs.values_list(*campos).iterator(chunk_size=tamano_bloque):
-        yield escritor.writerow([_celda(v) for v in fila])
+        yield escritor.writerow([celda_csv(v) for v in fila])
 
 
 def respuesta_csv(nombre: str, filas: Iterator[str]) -> StreamingHttpResponse:
@@ -166,8 +168,7 @@ def exportacion_queryset(
     """The scoped, filtered and ordered rows of one export and its columns.
 
     Scope and filters are the reports' (`consultas.py`): eventos and credits by the event's
-    marca/socio/ocurrido_en; pagos by socio and creado_en (a Pago spans brands: `marca` does not
-    apply and brand users export none)."""
+    marca/socio/ocurrido_en; pagos by their marca, socio and creado_en."""
     filtros: dict[str, Any] = {"socio_id": socio_id, "desde": desde, "hasta": hasta}
     if recurso == "eventos":
         qs: QuerySet[Any] = eventos_reporte(alcance=alcance, marca_id=marca_id, **filtros)
@@ -179,7 +180,7 @@ def exportacion_queryset(
         qs = creditos_reporte(Recompensa, alcance=alcance, marca_id=marca_id, **filtros)
         return qs.order_by("-creado_en", "id"), COLUMNAS_RECOMPENSAS
     if recurso == "pagos":
-        return pagos_reporte(alcance=alcance, **filtros).order_by(
+        return pagos_reporte(alcance=alcance, marca_id=marca_id, **filtros).order_by(
             "-creado_en", "id"
         ), COLUMNAS_PAGOS
     raise ValueError(f"recurso must be one of {RECURSOS}")

@@ -291,12 +291,7 @@ def tablero_view(request: HttpRequest) -> TemplateResponse:
                 + _segundos(datos["latencia_atribucion"]["p95_s"]),
                 "",
             ),
-            ("Pagos pendientes", str(datos["pagos"][EstadoPago.PENDIENTE]), ""),
-            (
-                "Pagos fallidos",
-                str(datos["pagos"][EstadoPago.FALLIDO]),
-                "alerta" if datos["pagos"][EstadoPago.FALLIDO] else "",
-            ),
+            *_kpis_pagos(datos["pagos"]),
         ],
         "dinero": dinero,
         "exportaciones": [
@@ -310,6 +305,23 @@ def tablero_view(request: HttpRequest) -> TemplateResponse:
         ],
     }
     return TemplateResponse(request, "admin/tablero.html", contexto)
+
+
+def _kpis_pagos(pagos: dict[str, int]) -> list[tuple[str, str, str]]:
+    """Pagos waiting, held by a compliance control, and dead-lettered (the last two alert)."""
+    return [
+        ("Pagos pendientes", str(pagos[EstadoPago.PENDIENTE]), ""),
+        (
+            "Pagos retenidos",
+            str(pagos[EstadoPago.RETENIDO]),
+            "alerta" if pagos[EstadoPago.RETENIDO] else "",
+        ),
+        (
+            "Pagos fallidos",
+            str(pagos[EstadoPago.FALLIDO]),
+            "alerta" if pagos[EstadoPago.FALLIDO] else "",
+        ),
+    ]
 
 
 def _segundos(valor: float | None) -> str:

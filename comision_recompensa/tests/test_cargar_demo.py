@@ -11,8 +11,14 @@ from django.core.management import call_command
 
 from comision_recompensa.management.commands.cargar_demo import id_demo
 from comision_recompensa.models import (
+    AceptacionContrato,
     AsociacionEstrategica,
     Comision,
+    Contrato,
+    ControlCumplimiento,
+    EstadoPago,
+    Pago,
+    PerfilPago,
     Recompensa,
     ReglaPago,
 )
@@ -42,6 +48,11 @@ MODELOS = (
     Comision,
     Recompensa,
     TokenApi,
+    Contrato,
+    AceptacionContrato,
+    PerfilPago,
+    Pago,
+    ControlCumplimiento,
 )
 
 
@@ -110,6 +121,30 @@ def test_carga_la_demo_y_una_segunda_vez_no_duplica_nada():
     assert TokenApi.objects.get(usuario__username="alpes-outdoor").hash == TokenApi.hash_de(nuevo)
     admin.refresh_from_db()
     assert admin.check_password(clave.group(1))
+
+
+def test_la_demo_muestra_contratos_perfiles_y_un_pago_retenido():
+    _cargar()
+    afiliado = Socio.objects.get(tipo=TipoSocio.AFILIADO)
+    influencer = Socio.objects.get(tipo=TipoSocio.INFLUENCER)
+    creador = Socio.objects.get(tipo=TipoSocio.CREADOR_CONTENIDO)
+    # An accepted contract, and a new version the influencer has not accepted yet.
+    assert AceptacionContrato.objects.filter(socio=afiliado, contrato__version=1).exists()
+    v2 = Contrato.objects.get(asociacion__socio=influencer, version=2)
+    assert v2.publicado_en is not None
+    assert not AceptacionContrato.objects.filter(contrato=v2).exists()
+    # A complete payout profile and an incomplete one.
+    assert PerfilPago.objects.get(socio=afiliado).referencia.startswith("ES")
+    assert PerfilPago.objects.get(socio=creador).metodo == ""
+    # A held Pago with its failing control, and one that passes.
+    retenido = Pago.objects.get(socio=influencer)
+    assert retenido.estado == EstadoPago.RETENIDO
+    assert list(
+        ControlCumplimiento.objects.filter(pago=retenido, paso=False).values_list(
+            "control", flat=True
+        )
+    ) == ["contrato_aceptado"]
+    assert Pago.objects.get(socio=afiliado).estado == EstadoPago.PENDIENTE
 
 
 def test_restablecer_admin_imprime_una_clave_nueva():

@@ -24,8 +24,12 @@ from comision_recompensa.models import Comision, EstadoCredito, EstadoPago, Pago
 from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
 from comision_recompensa.pagos.entrega import pagos_entregar_pendientes
 from comision_recompensa.pagos.services import pagos_generar
-from comision_recompensa.tests.pagos_helpers import comision_aprobada, recompensa_aprobada
-from eventos_medios.tests.factories import SocioFactory
+from comision_recompensa.tests.pagos_helpers import (
+    comision_aprobada,
+    perfil_completo,
+    recompensa_aprobada,
+)
+from eventos_medios.tests.factories import MarcaFactory, SocioFactory
 from tests.procesos import esperar
 
 pytestmark = [
@@ -62,13 +66,16 @@ class Barrendero(threading.Thread):
 
 
 def _generar_fase(fase: int) -> list[Pago]:
-    """New approved credits for fresh partners (two currencies for one), then generate."""
+    """New approved credits for fresh, payable partners of one brand (two currencies for one),
+    then generate."""
+    marca = MarcaFactory()
     for i in range(SOCIOS_POR_FASE):
         socio = SocioFactory()
-        comision_aprobada(socio, f"{10 + i}.00")
-        recompensa_aprobada(socio, "2.50")
+        perfil_completo(socio)
+        comision_aprobada(socio, f"{60 + i}.00", marca=marca)
+        recompensa_aprobada(socio, "2.50", marca=marca)
         if i == 0:
-            comision_aprobada(socio, f"{fase}.75", "USD")
+            comision_aprobada(socio, f"{50 + fase}.75", "USD", marca=marca)
     return pagos_generar()
 
 

@@ -3,7 +3,9 @@
 Loads (or finds, on later runs) a brand "Alpes Outdoor" (last-click attribution, 30-day
 window), one partner of each tipo with a medio and a publicacion each, an agreement per
 partner with its payment rules, three logins and a few hundred events spread over the last 30
-days (clicks, interactions, leads and sales of 150 visitors), attributed on the spot.
+days (clicks, interactions, leads and sales of 150 visitors), attributed on the spot; then
+contracts (accepted, and a new version pending), payout profiles (complete and incomplete) and
+a first payout run with held Pagos (`pagos/desarrollo/demo.py`).
 
 Everything has a fixed id or natural key, so a second run creates nothing: rows that exist are
 left as they are. Credentials: the staff user `admin` gets a random password printed on the run
@@ -43,6 +45,7 @@ from comision_recompensa.models import (
     TerminosPorDefecto,
     TipoAsociacion,
 )
+from comision_recompensa.pagos.desarrollo.demo import programa_demo_cargar
 from eventos_medios.models import (
     Evento,
     Marca,
@@ -207,6 +210,12 @@ class Command(ComandoOperador):
             self._terminos(marca)
         credenciales += self._portal(marca, socios[0], opciones["url"])
         nuevos = 0 if opciones["sin_eventos"] else self._eventos(marca, socios)
+        with transaction.atomic():
+            credenciales += programa_demo_cargar(
+                marca_id=marca.pk,
+                asociaciones={d.tipo: id_demo(f"asociacion-{d.tipo}") for d in SOCIOS_DEMO},
+                socios={s.tipo: s for s in socios},
+            )
 
         comisiones = Comision.objects.filter(evento__marca=marca)
         recompensas = Recompensa.objects.filter(evento__marca=marca)

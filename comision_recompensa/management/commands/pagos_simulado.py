@@ -34,9 +34,11 @@ class Command(ComandoOperador):
     help = (
         "Run a stand-in payments component in the foreground, for the demo and manual tests.\n"
         "It accepts each Pago once per Idempotency-Key (a repeat is answered 200 and not\n"
-        "accepted twice) and, with --callback-base, confirms accepted Pagos with a signed\n"
-        "callback to the app. GET / shows its counters. Point the app at it with\n"
-        "PAGOS_URL=http://HOST:PUERTO/pagos. Stop it with Ctrl-C (or SIGTERM): it prints\n"
+        "accepted twice), checks each delivery's X-Alpes-Firma (t=…,sha256=…) against its\n"
+        "secret (a bad or stale signature is a 401) and, with --callback-base, confirms accepted\n"
+        "Pagos (their exact amount and currency) with a callback signed the same way.\n"
+        "GET / shows its counters. Point the app at it with PAGOS_URL=http://HOST:PUERTO/pagos.\n"
+        "Stop it with Ctrl-C (or SIGTERM): it prints\n"
         "what it received and the money it accepted per currency.\n"
         "\n"
         "Never use it in production: it pays nobody."
@@ -90,7 +92,8 @@ class Command(ComandoOperador):
         parser.add_argument(
             "--secreto",
             default=None,
-            help="Signing secret for the callbacks (default: the PAGOS_SECRETO setting).",
+            help="Secret that checks deliveries and signs the callbacks (default: the "
+            "PAGOS_SECRETO setting; empty: deliveries are not checked).",
         )
         parser.add_argument(
             "--segundos",
@@ -158,6 +161,7 @@ class Command(ComandoOperador):
             ("conflictos", "conflicts"),
             ("errores_500", "answered 500"),
             ("colgados", "left hanging"),
+            ("firmas_invalidas", "bad signatures"),
             ("callbacks_ok", "callbacks ok"),
             ("callbacks_fallidos", "callbacks failed"),
         ):

@@ -13,16 +13,19 @@ in `conflictos`). It can be switched at runtime between modes:
           elapses, then drop it unprocessed (the client sees a timeout);
 - `down`: stop listening (connections refused); leaving `down` listens again on the same port.
 
+With a `secreto` it checks the `X-Alpes-Firma` of every delivery like a real component would
+(`alpespartners.firmas`: `t=<unix seconds>,sha256=<hex>` over `"<t>.<body>"`, five minutes
+of tolerance): a missing or bad signature is a 401, counted in `firmas_invalidas`.
+
 After accepting a Pago it can call the app back (`callback_base`) at
-`POST {callback_base}/api/v1/pagos/{id}/confirmacion/` with `{"pago_id", "estado": "pagado"}`
-signed with HMAC-SHA256 under `secreto` (`X-Alpes-Firma: sha256=<hex>`), from a background
-thread, retrying a few times if the app does not answer 2xx.
+`POST {callback_base}/api/v1/pagos/{id}/confirmacion/` with `{"pago_id", "estado": "pagado",
+"monto", "moneda"}` (the amount and currency it accepted) signed the same way under `secreto`,
+from a background thread, retrying a few times if the app does not answer 2xx (a 409 while the
+app has not yet recorded the delivery included).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import queue
@@ -33,6 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+
+from alpespartners import firmas
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ class _Manejador(BaseHTTPRequestHandler):
         largo = int(self.headers.get("Content-Length") or 0)
         cuerpo = self.rfile.read(largo) if largo else b""
         estado, respuesta = self.server.simulador._atender(
-            self.headers.get("Idempotency-Key") or "", cuerpo
+            self.headers.get("Idempotency-Key") or "", cuerpo, self.headers.get(firmas.CABECERA)
         )
         if estado == 0:  # hung request: drop the connection without an answer
             self.close_connection = True
@@ -81,8 +86,9 @@ class SimuladorPagos:
     """A threaded HTTP payments component. Use as a context manager or `iniciar()`/`detener()`.
 
     Counters (read them under no lock; they only grow): `recibidos` (POSTs that reached the
-    handler), `aceptados` (key → body of the first acceptance), `duplicados`, `conflictos`,
-    `errores_500`, `colgados`, `callbacks_ok`, `callbacks_fallidos`.
+    handler), `aceptados` (key → body of the first acceptance), `cabeceras` (key → its
+    signature header), `duplicados`, `conflictos`, `errores_500`, `colgados`,
+    `firmas_invalidas`, `callbacks_ok`, `callbacks_fallidos`.
     """
 
     def __init__(
@@ -117,6 +123,8 @@ class SimuladorPagos:
         self._hilo_callbacks: threading.Thread | None = None
         self.recibidos = 0
         self.aceptados: dict[str, bytes] = {}
+        self.cabeceras: dict[str, dict[str, str]] = {}
+        self.firmas_invalidas = 0
         self.duplicados = 0
         self.conflictos = 0
         self.errores_500 = 0
@@ -198,7 +206,9 @@ class SimuladorPagos:
             self._escuchar()
 
     # --- request handling ----------------------------------------------------------------
-    def _atender(self, clave: str, cuerpo: bytes) -> tuple[int, dict[str, Any]]:
+    def _atender(
+        self, clave: str, cuerpo: bytes, firma: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Decide the answer to one POST. Status 0 means: drop it without answering."""
         with self._lock:
             self.recibidos += 1
@@ -210,6 +220,13 @@ class SimuladorPagos:
             return 0, {}
         if not clave:
             return 400, {"detail": "Idempotency-Key header is required."}
+        if self.secreto:
+            try:
+                firmas.verificar(firma, cuerpo, [self.secreto])
+            except firmas.FirmaInvalida as exc:
+                with self._lock:
+                    self.firmas_invalidas += 1
+                return 401, {"detail": exc.mensaje, "code": exc.codigo}
         with self._lock:
             previo = self.aceptados.get(clave)
             if previo is not None:
@@ -222,23 +239,43 @@ class SimuladorPagos:
                 self.errores_500 += 1
                 return 500, {"detail": "simulated failure"}
             self.aceptados[clave] = cuerpo
+            self.cabeceras[clave] = {firmas.CABECERA: firma or ""}
         if self.callback_base:
             self._callbacks.put(clave)
         return 200, {"pago_id": clave, "estado": "aceptado", "repetido": False}
 
     # --- confirmation callbacks ----------------------------------------------------------
     def firmar(self, cuerpo: bytes) -> str:
-        return "sha256=" + hmac.new(self.secreto.encode(), cuerpo, hashlib.sha256).hexdigest()
+        """The `X-Alpes-Firma` of a callback body, signed now."""
+        return firmas.firmar(cuerpo, self.secreto)
+
+    def _cuerpo_callback(self, clave: str) -> bytes:
+        """Confirm exactly the amount and currency the Pago was accepted with."""
+        try:
+            aceptado = json.loads(self.aceptados.get(clave, b"{}"))
+        except ValueError:
+            aceptado = {}
+        datos = {
+            "pago_id": clave,
+            "estado": "pagado",
+            "monto": aceptado.get("monto"),
+            "moneda": aceptado.get("moneda"),
+        }
+        return json.dumps(datos).encode()
 
     def _despachar_callbacks(self) -> None:
         while True:
             clave = self._callbacks.get()
             if clave is None:
                 return
-            cuerpo = json.dumps({"pago_id": clave, "estado": "pagado"}).encode()
+            cuerpo = self._cuerpo_callback(clave)
             url = f"{self.callback_base}/api/v1/pagos/{clave}/confirmacion/"
-            cabeceras = {"Content-Type": "application/json", "X-Alpes-Firma": self.firmar(cuerpo)}
-            for intento in range(5):
+            for intento in range(6):
+                # Signed at each attempt: the timestamp must be fresh.
+                cabeceras = {
+                    "Content-Type": "application/json",
+                    firmas.CABECERA: self.firmar(cuerpo),
+                }
                 try:
                     r = requests.post(url, data=cuerpo, headers=cabeceras, timeout=10)
                     if 200 <= r.status_code < 300:
@@ -267,6 +304,7 @@ class SimuladorPagos:
                 "conflictos": self.conflictos,
                 "errores_500": self.errores_500,
                 "colgados": self.colgados,
+                "firmas_invalidas": self.firmas_invalidas,
                 "callbacks_ok": self.callbacks_ok,
                 "callbacks_fallidos": self.callbacks_fallidos,
             }

@@ -13,11 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from alpespartners import firmas
 from comision_recompensa.models import EstadoPago, Pago
 from comision_recompensa.pagos.desarrollo.simulador import SimuladorPagos
 from comision_recompensa.pagos.entrega import (
     ResultadoEntrega,
-    firma_valida,
     pago_entregar,
     pagos_entregar_pendientes,
     retraso_reintento,
@@ -28,7 +28,13 @@ from comision_recompensa.pagos.tasks import (
     enviar_pago,
     generar_pagos_periodico,
 )
-from comision_recompensa.tests.pagos_helpers import ajuste, comision_aprobada, recompensa_aprobada
+from comision_recompensa.tests.pagos_helpers import (
+    IBAN_PRUEBA,
+    ajuste,
+    comision_aprobada,
+    perfil_completo,
+    recompensa_aprobada,
+)
 from eventos_medios.tests.factories import SocioFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +44,8 @@ SECRETO = "secreto-de-prueba"
 
 @pytest.fixture
 def simulador():
-    with SimuladorPagos(segundos_colgado=5) as sim:
+    # It checks the signature of every delivery, as the real component does.
+    with SimuladorPagos(segundos_colgado=5, secreto=SECRETO) as sim:
         yield sim
 
 
@@ -54,12 +61,14 @@ def pagos_conf(settings, simulador):
 
 
 @pytest.fixture
-def pago():
+def pago(marca):
     socio = SocioFactory()
-    comision_aprobada(socio, "10.00")
-    recompensa_aprobada(socio, "2.50")
-    ajuste(socio, "-1.25")
+    perfil_completo(socio)
+    comision_aprobada(socio, "10.00", marca=marca)
+    recompensa_aprobada(socio, "2.50", marca=marca)
+    ajuste(socio, "-1.25", marca=marca)
     (p,) = pagos_generar()
+    assert p.estado == EstadoPago.PENDIENTE
     return p
 
 
@@ -67,7 +76,7 @@ def _vencer(pago):
     Pago.objects.filter(id=pago.id).update(proximo_intento_en=timezone.now() - dt.timedelta(1))
 
 
-def test_entrega_con_exito_envia_cuerpo_e_idempotency_key(pagos_conf, simulador, pago):
+def test_entrega_con_exito_envia_cuerpo_firmado_e_idempotency_key(pagos_conf, simulador, pago):
     assert pago_entregar(pago_id=pago.id) == ResultadoEntrega.ENVIADO
     pago.refresh_from_db()
     assert pago.estado == EstadoPago.ENVIADO
@@ -78,6 +87,8 @@ def test_entrega_con_exito_envia_cuerpo_e_idempotency_key(pagos_conf, simulador,
     datos = json.loads(cuerpo)
     assert datos["pago_id"] == str(pago.id)
     assert datos["socio_id"] == str(pago.socio_id)
+    assert datos["marca_id"] == str(pago.marca_id)
+    assert datos["beneficiario"]["referencia"] == IBAN_PRUEBA
     assert datos["monto"] == "11.25"
     assert datos["moneda"] == "EUR"
     assert sorted(i["tipo"] for i in datos["items"]) == ["ajuste", "comision", "recompensa"]
@@ -87,12 +98,25 @@ def test_entrega_con_exito_envia_cuerpo_e_idempotency_key(pagos_conf, simulador,
     assert simulador.recibidos == 1
 
 
-def test_firma_de_salida_verificable():
-    assert firma_valida(b"{}", "sha256=" + "0" * 64, SECRETO) is False
-    from comision_recompensa.pagos.entrega import firmar
+def test_la_entrega_lleva_la_firma_con_marca_de_tiempo(pagos_conf, simulador, pago):
+    """Outgoing deliveries are signed like the callbacks: X-Alpes-Firma: t=…,sha256=…"""
+    assert pago_entregar(pago_id=pago.id) == ResultadoEntrega.ENVIADO
+    cabecera = simulador.cabeceras[str(pago.id)]["X-Alpes-Firma"]
+    assert cabecera.startswith("t=") and ",sha256=" in cabecera
+    cuerpo = simulador.aceptados[str(pago.id)]
+    assert firmas.verificar(cabecera, cuerpo, [SECRETO]) > 0
+    with pytest.raises(firmas.FirmaInvalida):
+        firmas.verificar(cabecera, cuerpo, ["otro"])
+    assert simulador.firmas_invalidas == 0
 
-    assert firma_valida(b"{}", firmar(b"{}", SECRETO), SECRETO) is True
-    assert firma_valida(b"{}", firmar(b"{}", SECRETO), "") is False
+
+def test_una_entrega_mal_firmada_es_rechazada_por_el_componente(pagos_conf, simulador, pago):
+    pagos_conf.PAGOS_SECRETO = "otro-secreto"
+    assert pago_entregar(pago_id=pago.id) == ResultadoEntrega.REINTENTO
+    pago.refresh_from_db()
+    assert pago.ultimo_error == "HTTP 401 from the payments component"
+    assert simulador.firmas_invalidas == 1
+    assert simulador.aceptados == {}
 
 
 def test_sin_pagos_url_los_pagos_esperan_pendientes(settings, pago):
@@ -258,17 +282,18 @@ def test_reenvio_con_la_misma_clave_no_se_acepta_dos_veces(pagos_conf, simulador
     assert simulador.conflictos == 0
 
 
-def test_tareas_y_comando(pagos_conf, simulador, capsys):
+def test_tareas_y_comando(pagos_conf, simulador, capsys, marca):
     socio = SocioFactory()
-    comision_aprobada(socio, "8.00")
+    perfil_completo(socio)
+    comision_aprobada(socio, "8.00", marca=marca)
     assert generar_pagos_periodico() == 1
     pago = Pago.objects.get()
     assert enviar_pago(str(pago.id)) == "enviado"
 
-    comision_aprobada(socio, "3.00")
+    comision_aprobada(socio, "3.00", marca=marca)
     (otro,) = pagos_generar()
     assert "enviado: 1" in barrer_pagos_pendientes()
-    comision_aprobada(socio, "4.00")
+    comision_aprobada(socio, "4.00", marca=marca)
     (tercero,) = pagos_generar()
     call_command("enviar_pagos")
     assert "enviado: 1" in capsys.readouterr().out

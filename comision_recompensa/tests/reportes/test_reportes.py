@@ -163,7 +163,13 @@ def test_resumen_staff_cuenta_todo(mundo, cliente_staff):
     }
     assert d["recompensas"]["cantidad"] == _estados(pagada=1)
     assert d["dinero"] == {
-        "EUR": {"pendiente": "10.00", "aprobada": "5.00", "pagada": "3.00", "revertida": "2.00"}
+        "EUR": {
+            "pendiente": "10.00",
+            "aprobada": "5.00",
+            "pagada": "3.00",
+            "revertida": "2.00",
+            "en_revision": "0.00",
+        }
     }
 
 
@@ -189,7 +195,13 @@ def test_resumen_marca_solo_sus_marcas(mundo, cliente_marca):
     assert d["comisiones"]["cantidad"] == _estados(pendiente=1)
     assert d["recompensas"]["cantidad"] == _estados(pagada=1)
     assert d["dinero"] == {
-        "EUR": {"pendiente": "10.00", "aprobada": "0.00", "pagada": "3.00", "revertida": "0.00"}
+        "EUR": {
+            "pendiente": "10.00",
+            "aprobada": "0.00",
+            "pagada": "3.00",
+            "revertida": "0.00",
+            "en_revision": "0.00",
+        }
     }
 
 
@@ -376,7 +388,13 @@ def test_tablero_agrega_el_rango(mundo):
         ("Socio Dos", Decimal("3.00")),
     ]
     assert [f["etiqueta"] for f in datos["top_publicaciones"]] == ["P1", "P2", "P3"]
-    assert datos["pagos"] == {"pendiente": 0, "enviado": 0, "pagado": 0, "fallido": 0}
+    assert datos["pagos"] == {
+        "pendiente": 0,
+        "retenido": 0,
+        "enviado": 0,
+        "pagado": 0,
+        "fallido": 0,
+    }
 
 
 def test_latencia_de_atribucion_percentiles(db):

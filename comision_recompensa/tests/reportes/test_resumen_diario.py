@@ -102,7 +102,9 @@ def test_hoy_nunca_se_resume(datos):
     assert resumen_refrescar(dias=[_dia(0)]) == {"dias": 0, "filas": 0, "omitidos": 1}
 
 
-def test_atribucion_invalida_el_dia_y_el_informe_sigue_exacto(datos):
+def test_atribucion_invalida_el_dia_y_el_informe_sigue_exacto(
+    datos, django_capture_on_commit_callbacks
+):
     *_, venta, _ = datos
     otro = SocioFactory()
     resumen_refrescar()
@@ -110,7 +112,9 @@ def test_atribucion_invalida_el_dia_y_el_informe_sigue_exacto(datos):
     assert reportes.totales(alcance=alcance_otro)["eventos_total"] == 0
     # Attribution credits the venta to another partner (sets Evento.socio) and says so.
     type(venta).objects.filter(id=venta.id).update(socio=otro)
-    signals.eventos_atribuidos.send(sender=None, evento_ids=[venta.id])
+    # The invalidation runs once the change commits (`receptor_al_confirmar`).
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.eventos_atribuidos.send(sender=None, evento_ids=[venta.id])
     assert not DiaResumido.objects.filter(dia=_dia(2)).exists()
     assert reportes.totales(alcance=alcance_otro)["eventos"]["venta"] == 1  # live
     resumen_refrescar()
@@ -118,11 +122,12 @@ def test_atribucion_invalida_el_dia_y_el_informe_sigue_exacto(datos):
     assert reportes.totales(alcance=alcance_otro)["eventos"]["venta"] == 1  # rollup
 
 
-def test_cambio_de_estado_de_un_credito_invalida_su_dia(datos):
+def test_cambio_de_estado_de_un_credito_invalida_su_dia(datos, django_capture_on_commit_callbacks):
     *_, comision = datos
     resumen_refrescar()
     Comision.objects.filter(id=comision.id).update(estado=EstadoCredito.APROBADA)
-    signals.comision_aprobada.send(sender=Comision, credito_id=comision.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.comision_aprobada.send(sender=Comision, credito_id=comision.id)
     assert not DiaResumido.objects.filter(dia=_dia(2)).exists()
     cantidad, dinero = _resumen()[2:]
     assert cantidad[EstadoCredito.APROBADA] == 1

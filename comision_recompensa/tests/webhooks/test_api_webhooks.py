@@ -212,10 +212,18 @@ def test_callback_de_pagos_escribe_pago_pagado(mundo, settings, django_capture_o
     from comision_recompensa.pagos.services import pagos_generar
 
     settings.PAGOS_SECRETO = "s"
-    comision_aprobada(mundo.socio_a, "10.00")
+    comision_aprobada(mundo.socio_a, "60.00")  # above PAGO_MINIMO
     (pago,) = pagos_generar()
     Pago.objects.filter(pk=pago.pk).update(estado=EstadoPago.ENVIADO)
-    cuerpo, firma = cuerpo_firmado({"pago_id": str(pago.id), "estado": "pagado"}, "s")
+    cuerpo, firma = cuerpo_firmado(
+        {
+            "pago_id": str(pago.id),
+            "estado": "pagado",
+            "monto": str(pago.monto),
+            "moneda": pago.moneda,
+        },
+        "s",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         r = APIClient().post(
             f"/api/v1/pagos/{pago.pk}/confirmacion/",

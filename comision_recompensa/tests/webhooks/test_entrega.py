@@ -10,7 +10,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from alpespartners.firmas import verificar
+from alpespartners.firmas import firma_valida
 from comision_recompensa.models import EntregaWebhook, EstadoEntrega
 from comision_recompensa.webhooks import entrega as e
 from comision_recompensa.webhooks import services
@@ -58,7 +58,7 @@ def test_entrega_firmada_con_cuerpo_y_cabeceras(endpoint, receptor):
     assert cab["idempotency-key"] == cab["x-alpes-entrega"] == str(fila.id)
     assert cab["content-type"] == "application/json"
     assert cab["user-agent"].startswith("AlpesPartners-Webhooks/")
-    assert verificar(cab["x-alpes-firma"], cuerpo, [endpoint.secreto])
+    assert firma_valida(cab["x-alpes-firma"], cuerpo, [endpoint.secreto])
     fila.refresh_from_db()
     assert fila.estado == EstadoEntrega.ENTREGADA and fila.entregada_en
     assert fila.ultimo_estado_http == 200 and fila.intentos == 1
@@ -162,8 +162,8 @@ def test_rotacion_firma_con_los_dos_secretos_durante_24h(endpoint, receptor):
     e.entrega_enviar(entrega_id=fila.id)
     cab, cuerpo = receptor.peticiones[-1]["cabeceras"], receptor.peticiones[-1]["cuerpo"]
     assert cab["x-alpes-firma"].count("sha256=") == 2
-    assert verificar(cab["x-alpes-firma"], cuerpo, [viejo])
-    assert verificar(cab["x-alpes-firma"], cuerpo, [nuevo])
+    assert firma_valida(cab["x-alpes-firma"], cuerpo, [viejo])
+    assert firma_valida(cab["x-alpes-firma"], cuerpo, [nuevo])
     ep = type(endpoint).objects.get(pk=endpoint.pk)
     ep.secreto_anterior_expira_en = timezone.now() - dt.timedelta(seconds=1)
     ep.save()
@@ -171,7 +171,7 @@ def test_rotacion_firma_con_los_dos_secretos_durante_24h(endpoint, receptor):
     e.entrega_enviar(entrega_id=otra.id)
     cab, cuerpo = receptor.peticiones[-1]["cabeceras"], receptor.peticiones[-1]["cuerpo"]
     assert cab["x-alpes-firma"].count("sha256=") == 1
-    assert not verificar(cab["x-alpes-firma"], cuerpo, [viejo])
+    assert not firma_valida(cab["x-alpes-firma"], cuerpo, [viejo])
 
 
 def test_endpoint_inactivo_no_se_envia(endpoint, receptor):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from alpespartners.firmas import firmar, verificar
+from alpespartners.firmas import firma_valida, firmar
 from comision_recompensa.webhooks import red
 from comision_recompensa.webhooks.entrega import firma_cabecera
 
@@ -25,20 +25,20 @@ def test_firmar_da_t_y_sha256_sobre_t_punto_cuerpo():
     assert cabecera == f"t=1700000000,sha256={esperado}"
 
 
-def test_verificar_acepta_la_firma_y_rechaza_cuerpo_secreto_o_edad_alterados():
+def test_firma_valida_acepta_la_firma_y_rechaza_cuerpo_secreto_o_edad_alterados():
     ahora = int(time.time())
     cabecera = firmar(CUERPO, "s3creto", t=ahora)
-    assert verificar(cabecera, CUERPO, ["s3creto"])
-    assert not verificar(cabecera, CUERPO + b" ", ["s3creto"])
-    assert not verificar(cabecera, CUERPO, ["otro"])
-    assert not verificar(cabecera, CUERPO, [""])
-    assert not verificar(None, CUERPO, ["s3creto"])
-    assert not verificar("sha256=abc", CUERPO, ["s3creto"])
+    assert firma_valida(cabecera, CUERPO, ["s3creto"])
+    assert not firma_valida(cabecera, CUERPO + b" ", ["s3creto"])
+    assert not firma_valida(cabecera, CUERPO, ["otro"])
+    assert not firma_valida(cabecera, CUERPO, [""])
+    assert not firma_valida(None, CUERPO, ["s3creto"])
+    assert not firma_valida("sha256=abc", CUERPO, ["s3creto"])
     vieja = firmar(CUERPO, "s3creto", t=ahora - 301)
-    assert not verificar(vieja, CUERPO, ["s3creto"])
+    assert not firma_valida(vieja, CUERPO, ["s3creto"])
     futura = firmar(CUERPO, "s3creto", t=ahora + 301)
-    assert not verificar(futura, CUERPO, ["s3creto"])
-    assert verificar(vieja, CUERPO, ["s3creto"], tolerancia_segundos=400)
+    assert not firma_valida(futura, CUERPO, ["s3creto"])
+    assert firma_valida(vieja, CUERPO, ["s3creto"], tolerancia_segundos=400)
 
 
 def test_durante_una_rotacion_van_dos_firmas_y_vale_cualquiera():
@@ -46,9 +46,9 @@ def test_durante_una_rotacion_van_dos_firmas_y_vale_cualquiera():
     t, *firmas = cabecera.split(",")
     assert t.startswith("t=") and len(firmas) == 2
     assert all(f.startswith("sha256=") for f in firmas)
-    assert verificar(cabecera, CUERPO, ["nuevo"])
-    assert verificar(cabecera, CUERPO, ["viejo"])
-    assert not verificar(cabecera, CUERPO, ["otro"])
+    assert firma_valida(cabecera, CUERPO, ["nuevo"])
+    assert firma_valida(cabecera, CUERPO, ["viejo"])
+    assert not firma_valida(cabecera, CUERPO, ["otro"])
 
 
 # --- SSRF: what may be registered -----------------------------------------------------------

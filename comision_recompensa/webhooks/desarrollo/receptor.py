@@ -24,7 +24,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from alpespartners.firmas import verificar
+from alpespartners.firmas import firma_valida
 
 MODOS = ("ok", "fail", "hang")
 
@@ -180,7 +180,7 @@ class ReceptorWebhooks:
         if (
             self.secretos
             and cuerpo
-            and not verificar(cab.get("x-alpes-firma"), cuerpo, self.secretos)
+            and not firma_valida(cab.get("x-alpes-firma"), cuerpo, self.secretos)
         ):
             with self._lock:
                 self.firmas_invalidas += 1
